@@ -1,0 +1,1 @@
+"""Dataset loaders into one canonical case schema."""

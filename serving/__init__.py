@@ -1,0 +1,1 @@
+"""The FastAPI service: outcome predictions and similar precedents, by registered model URI."""

@@ -1,0 +1,74 @@
+"""The app factory: ``uvicorn --factory serving.app:create_app``."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from serving.errors import install_error_handlers
+from serving.routes import cases, meta, precedents, predict
+from serving.services import Services
+from serving.settings import ServingSettings
+
+STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("casecast.serving")
+
+
+def create_app(settings: ServingSettings | None = None) -> FastAPI:
+    settings = settings or ServingSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = Services(settings)
+        await run_in_threadpool(services.load)
+        app.state.services = services
+        yield
+
+    app = FastAPI(
+        title="casecast",
+        version="0.1.0",
+        summary="Outcome estimates and similar precedents from past court decisions.",
+        description="Advice under human control: every answer is an estimate from published "
+        "decisions, explained and logged. It is not legal advice.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def request_id_and_size(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        length = request.headers.get("Content-Length")
+        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+            limit = settings.max_body_bytes
+            message = f"request body of {int(length):,} bytes is over the {limit:,} limit"
+            return JSONResponse(
+                status_code=413,
+                content={
+                    "error": {
+                        "code": "payload_too_large",
+                        "message": message,
+                        "request_id": request.state.request_id,
+                    }
+                },
+            )
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    for module in (predict, precedents, cases, meta):
+        app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    return app

@@ -1,0 +1,27 @@
+"""Typed dependencies: state lives on ``app.state``, so every test builds a fresh app."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from serving.services import Services
+from serving.settings import ServingSettings
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def get_settings(request: Request) -> ServingSettings:
+    return request.app.state.services.settings
+
+
+def get_request_id(request: Request) -> str:
+    return request.state.request_id
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+SettingsDep = Annotated[ServingSettings, Depends(get_settings)]
+RequestIdDep = Annotated[str, Depends(get_request_id)]

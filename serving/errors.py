@@ -1,0 +1,90 @@
+"""Domain errors and the one place that maps every exception to an HTTP answer."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from models.precedents import IndexUnavailableError
+from models.registry import ModelNotAvailableError
+
+log = logging.getLogger("casecast.serving")
+
+
+class ServiceError(Exception):
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInputError(ServiceError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class PayloadTooLargeError(ServiceError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class NotFoundError(ServiceError):
+    status_code = 404
+    code = "not_found"
+
+
+class UnavailableError(ServiceError):
+    status_code = 503
+    code = "unavailable"
+
+
+def _answer(request: Request, status: int, code: str, message: str) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", None)
+    headers = {"X-Request-ID": request_id} if request_id else None
+    return JSONResponse(
+        status_code=status,
+        content={"error": {"code": code, "message": message, "request_id": request_id}},
+        headers=headers,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, error: ServiceError) -> JSONResponse:
+        return _answer(request, error.status_code, error.code, error.message)
+
+    @app.exception_handler(ModelNotAvailableError)
+    async def no_model(request: Request, error: ModelNotAvailableError) -> JSONResponse:
+        return _answer(request, 503, "model_unavailable", str(error))
+
+    @app.exception_handler(IndexUnavailableError)
+    async def no_index(request: Request, error: IndexUnavailableError) -> JSONResponse:
+        return _answer(request, 503, "index_unavailable", str(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = []
+        for item in error.errors():
+            where = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "body"
+            problems.append(f"{where}: {item.get('msg', 'invalid')}")
+        return _answer(request, 422, "invalid_input", "; ".join(problems))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return _answer(request, error.status_code, "http_error", str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _answer(
+            request,
+            500,
+            "internal_error",
+            "unexpected server error; it was logged with this request id",
+        )

@@ -1,0 +1,1 @@
+"""Versioned API routes; each stays a few lines over the services."""

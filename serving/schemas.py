@@ -1,0 +1,185 @@
+"""Request and response schemas, one family per resource."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DatasetName = Annotated[
+    str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$", examples=["echr"])
+]
+FieldValue = str | int | float | None
+DISCLAIMER = (
+    "An estimate from past published decisions, for information only: it is not legal advice "
+    "and does not bind any court. A person must review it."
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _not_blank(text: str | None) -> str | None:
+    if text is not None and not text.strip():
+        raise ValueError("must contain some text, not only white space")
+    return text
+
+
+class PredictRequest(_Strict):
+    dataset: DatasetName = "echr"
+    text: str = Field(
+        min_length=1,
+        description="The facts of the case, paragraphs separated by blank lines. Longer than "
+        "the server's max_text_chars (default 200,000) gets 413.",
+        examples=[
+            "The applicant was detained on remand for four years.\n\nHis appeals were "
+            "dismissed without a hearing."
+        ],
+    )
+    fields: dict[str, FieldValue] = Field(
+        default_factory=dict,
+        description="Structured inputs known before the decision (ECHR: respondent, year).",
+        examples=[{"respondent": "TUR", "year": 2012}],
+    )
+    explain: bool = Field(default=True, description="include the reasons")
+
+    _text_not_blank = field_validator("text")(_not_blank)
+
+
+class ClassProbability(BaseModel):
+    label: str
+    probability: float = Field(ge=0, le=1)
+
+
+class Reason(BaseModel):
+    kind: Literal["passage", "feature"]
+    explanation: str
+    effect: float = Field(
+        description="change in the predicted outcome's probability this "
+        "passage or field causes (removing it takes the effect away)"
+    )
+    paragraphs: list[int] | None = None
+    excerpt: str | None = None
+    feature: str | None = None
+    value: FieldValue = None
+
+
+class ModelRef(BaseModel):
+    name: str
+    version: str
+    uri: str
+
+
+class PredictResponse(BaseModel):
+    request_id: str
+    dataset: str
+    label: str
+    probability: float = Field(ge=0, le=1)
+    probabilities: list[ClassProbability]
+    reasons: list[Reason]
+    model: ModelRef
+    disclaimer: str = DISCLAIMER
+
+
+class PrecedentFilters(_Strict):
+    respondent: str | None = Field(default=None, max_length=64, examples=["TUR"])
+    year_min: int | None = Field(default=None, ge=1900, le=2100)
+    year_max: int | None = Field(default=None, ge=1900, le=2100)
+    outcome: str | None = Field(default=None, max_length=64, examples=["violation"])
+    court: str | None = Field(default=None, max_length=64, examples=["CHAMBER"])
+
+
+class PrecedentSearchRequest(_Strict):
+    dataset: DatasetName = "echr"
+    text: str | None = Field(default=None, min_length=1, description="facts to match; or case_id")
+    case_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="find cases like this indexed case instead of a text",
+    )
+    k: int = Field(default=10, ge=1, le=50)
+    filters: PrecedentFilters = Field(default_factory=PrecedentFilters)
+
+    _text_not_blank = field_validator("text")(_not_blank)
+
+
+class PassageOut(BaseModel):
+    paragraphs: list[int] = Field(description="first and last paragraph number (1-based)")
+    text: str
+    score: float
+
+
+class PrecedentOut(BaseModel):
+    case_id: str
+    title: str
+    year: int | None
+    court: str | None
+    parties: list[str]
+    outcome: str
+    violated_articles: list[str]
+    score: float
+    passages: list[PassageOut]
+
+
+class IndexRef(BaseModel):
+    version: str
+    embedding_model: str
+    n_cases: int
+
+
+class PrecedentSearchResponse(BaseModel):
+    dataset: str
+    results: list[PrecedentOut]
+    index: IndexRef
+
+
+class CaseResponse(BaseModel):
+    case_id: str
+    dataset: str
+    title: str
+    year: int | None
+    court: str | None
+    parties: list[str]
+    outcome: str
+    violated_articles: list[str]
+    paragraphs: list[str]
+
+
+class ModelCard(BaseModel):
+    dataset: str
+    name: str
+    version: str
+    uri: str
+    aliases: list[str]
+    inputs: list[str]
+    metrics: dict[str, float]
+    training_data: dict[str, str]
+    params: dict[str, str]
+
+
+class ComponentHealth(BaseModel):
+    ready: bool
+    version: str | None = None
+    detail: str | None = None
+
+
+class DatasetHealth(BaseModel):
+    model: ComponentHealth
+    index: ComponentHealth
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "degraded"]
+    datasets: dict[str, DatasetHealth]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    request_id: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

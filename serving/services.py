@@ -1,0 +1,252 @@
+"""Domain services behind the routes: outcome prediction, precedent search, the audit log.
+
+Everything is loaded once in the app's lifespan; a component that cannot load is kept as an
+error message (served as 503 with what to do), so the server always starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from data.schema import TEXT_COLUMN
+from features.chunking import ParagraphChunker
+from features.embedding import SentenceEmbedder
+from features.text import split_paragraphs
+from models.precedents import (
+    IndexUnavailableError,
+    PrecedentHit,
+    PrecedentIndex,
+    SearchFilters,
+    query_vectors,
+)
+from models.registry import (
+    ModelNotAvailableError,
+    ModelVersionInfo,
+    alias_uri,
+    configure_tracking,
+    load_pyfunc,
+    registered_model_name,
+)
+from serving.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, UnavailableError
+from serving.settings import ServingSettings
+
+log = logging.getLogger("casecast.serving")
+TASKS = {"echr": "violation"}
+_CASTS = {
+    "string": str,
+    "long": int,
+    "integer": int,
+    "double": float,
+    "float": float,
+    "boolean": bool,
+}
+
+
+class AuditLog:
+    """Append-only JSON lines: who asked what of which model version, without the case text."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def append(self, entry: dict[str, Any]) -> None:
+        line = json.dumps(
+            {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **entry}, ensure_ascii=False
+        )
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(line + "\n")
+
+
+@dataclass
+class OutcomeService:
+    dataset: str
+    uri: str
+    model: Any = None
+    info: ModelVersionInfo | None = None
+    input_types: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    def load(self) -> None:
+        try:
+            self.model, self.info = load_pyfunc(self.uri)
+        except ModelNotAvailableError as error:
+            self.error = str(error)
+            log.warning("%s", error)
+            return
+        schema = self.model.metadata.get_input_schema()
+        self.input_types = {c.name: str(c.type).split(".")[-1].lower() for c in schema.inputs}
+        self.error = None
+
+    def predict(
+        self, text: str, fields: dict[str, Any], explain: bool, top_k: int
+    ) -> dict[str, Any]:
+        if self.model is None or self.info is None:
+            raise ModelNotAvailableError(self.error or f"no model loaded from {self.uri}")
+        row = {TEXT_COLUMN: text, **self._typed(fields)}
+        answer = self.model.predict(
+            pd.DataFrame([row]), params={"explain": explain, "top_k": top_k}
+        )
+        first = answer.iloc[0]
+        classes = [c.removeprefix("p_") for c in answer.columns if c.startswith("p_")]
+        return {
+            "label": str(first["label"]),
+            "probability": float(first["probability"]),
+            "probabilities": [{"label": c, "probability": float(first[f"p_{c}"])} for c in classes],
+            "reasons": json.loads(first["reasons"]) if explain and "reasons" in answer else [],
+        }
+
+    def _typed(self, fields: dict[str, Any]) -> dict[str, Any]:
+        allowed = {name for name in self.input_types if name != TEXT_COLUMN}
+        unknown = sorted(set(fields) - allowed)
+        if unknown:
+            raise InvalidInputError(
+                f"unknown field(s) {', '.join(unknown)} for {self.dataset}; "
+                f"this model reads: {', '.join(sorted(allowed)) or 'no fields'}"
+            )
+        typed = {}
+        for name, value in fields.items():
+            if value is None:
+                continue
+            cast = _CASTS.get(self.input_types[name], str)
+            try:
+                typed[name] = cast(value)
+            except (TypeError, ValueError):
+                raise InvalidInputError(
+                    f"field {name} must be {self.input_types[name]}, got {value!r}"
+                ) from None
+        return typed
+
+
+@dataclass
+class PrecedentService:
+    dataset: str
+    index_dir: Path
+    max_query_passages: int
+    index: PrecedentIndex | None = None
+    embedder: SentenceEmbedder | None = None
+    chunker: ParagraphChunker | None = None
+    error: str | None = None
+
+    def load(self) -> None:
+        try:
+            index = PrecedentIndex.load(self.index_dir, self.dataset)
+            manifest = index.manifest
+            embedder = SentenceEmbedder(
+                model=manifest.embedding_model, max_seq_length=manifest.embedding_max_seq_length
+            ).fit()
+            if embedder.model_id_ != manifest.embedding_model_id:
+                raise IndexUnavailableError(
+                    f"index {manifest.version} was built with {manifest.embedding_model_id} but "
+                    f"{manifest.embedding_model} loads {embedder.model_id_} here: rebuild the index"
+                )
+        except (IndexUnavailableError, RuntimeError) as error:
+            self.error = str(error)
+            log.warning("%s", error)
+            return
+        self.index, self.embedder = index, embedder
+        self.chunker = ParagraphChunker(manifest.chunk_tokens, manifest.chunk_overlap).fit()
+        self.error = None
+
+    def require(self) -> PrecedentIndex:
+        if self.index is None:
+            raise IndexUnavailableError(self.error or f"no precedent index for {self.dataset}")
+        return self.index
+
+    def search(
+        self, text: str | None, case_id: str | None, k: int, filters: SearchFilters
+    ) -> list[PrecedentHit]:
+        index = self.require()
+        if case_id is not None:
+            position = index.position(case_id)
+            if position is None:
+                raise NotFoundError(f"case {case_id} is not in the {self.dataset} index")
+            vectors = index.case_vectors(position)
+            filters = SearchFilters(
+                **{**filters.__dict__, "exclude_case_ids": (*filters.exclude_case_ids, case_id)}
+            )
+        else:
+            assert text is not None and self.embedder is not None and self.chunker is not None
+            vectors = query_vectors(
+                split_paragraphs(text), self.embedder, self.chunker, self.max_query_passages
+            )
+        return index.search(vectors, k=k, filters=filters)
+
+
+class Services:
+    """Every dataset's outcome model and precedent index, plus the audit log."""
+
+    def __init__(self, settings: ServingSettings) -> None:
+        self.settings = settings
+        self.audit = AuditLog(settings.resolved_audit_log)
+        self.outcomes: dict[str, OutcomeService] = {}
+        self.precedents: dict[str, PrecedentService] = {}
+
+    def load(self) -> None:
+        configure_tracking(self.settings)
+        for dataset in self.settings.datasets:
+            task = TASKS.get(dataset, "outcome")
+            uri = alias_uri(registered_model_name(dataset, task), self.settings.model_alias)
+            self.outcomes[dataset] = OutcomeService(dataset, uri)
+            self.outcomes[dataset].load()
+            self.precedents[dataset] = PrecedentService(
+                dataset, self.settings.index_dir, self.settings.max_query_passages
+            )
+            self.precedents[dataset].load()
+
+    def outcome(self, dataset: str) -> OutcomeService:
+        if dataset not in self.outcomes:
+            raise NotFoundError(f"unknown data set {dataset!r}; served: {', '.join(self.outcomes)}")
+        return self.outcomes[dataset]
+
+    def precedent(self, dataset: str) -> PrecedentService:
+        if dataset not in self.precedents:
+            raise NotFoundError(
+                f"unknown data set {dataset!r}; served: {', '.join(self.precedents)}"
+            )
+        return self.precedents[dataset]
+
+    def check_text(self, text: str) -> None:
+        if len(text) > self.settings.max_text_chars:
+            raise PayloadTooLargeError(
+                f"text has {len(text):,} characters; the limit is {self.settings.max_text_chars:,}"
+            )
+
+    def audit_prediction(
+        self,
+        request_id: str,
+        dataset: str,
+        text: str,
+        fields: dict[str, Any],
+        result: dict[str, Any],
+        info: ModelVersionInfo,
+    ) -> None:
+        try:
+            self.audit.append(
+                {
+                    "request_id": request_id,
+                    "dataset": dataset,
+                    "model": info.name,
+                    "model_version": info.version,
+                    "label": result["label"],
+                    "probability": round(result["probability"], 6),
+                    "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                    "text_chars": len(text),
+                    "fields": fields,
+                }
+            )
+        except (
+            OSError
+        ) as error:  # an unrecorded prediction is not handed out: the log is the audit trail
+            log.error("could not write the audit log: %s", error)
+            raise UnavailableError("prediction could not be recorded in the audit log") from error

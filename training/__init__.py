@@ -1,0 +1,1 @@
+"""Pipeline stages behind one CLI, `casecast`: prepare, embed, train, evaluate, index, promote."""

@@ -1,0 +1,195 @@
+"""The `casecast` command line: data, train, evaluate, index, promote, serve, up."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from data.datasets import DATASETS, get_dataset
+from models.settings import CasecastSettings
+from training.progress import console
+
+app = typer.Typer(
+    help="casecast: outcome predictions and similar precedents from past decisions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Find or download data sets.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+DatasetOption = Annotated[
+    str, typer.Option("--dataset", "-d", help=f"one of: {', '.join(DATASETS)}")
+]
+LimitOption = Annotated[
+    int | None, typer.Option(help="read only the first N cases of each split (quick trials, tests)")
+]
+FullOption = Annotated[
+    bool, typer.Option("--full", help="embed every passage of every case (slow on CPU)")
+]
+SERVER_FACTORY = "serving.app:create_app"
+
+
+def _settings(full: bool = False) -> CasecastSettings:
+    settings = CasecastSettings()
+    return settings.model_copy(update={"max_chunks_per_case": 0}) if full else settings
+
+
+def _fail(error: Exception) -> None:
+    console.print(f"[red]error:[/red] {error}")
+    raise typer.Exit(code=2)
+
+
+@data_app.command("fetch")
+def data_fetch(dataset: Annotated[str, typer.Argument(help="data set name")]) -> None:
+    """Download a data set's public release into the data dir (in the shared format)."""
+    settings = CasecastSettings()
+    try:
+        written = get_dataset(dataset).fetch(settings)
+    except (KeyError, OSError, ValueError) as error:
+        _fail(error)
+    for path in written:
+        console.print(f"wrote {path}")
+
+
+@data_app.command("where")
+def data_where() -> None:
+    """Print the data dir in use and which data sets it holds."""
+    settings = CasecastSettings()
+    root = settings.resolved_data_dir()
+    console.print(f"data dir: {root}")
+    for name, spec in DATASETS.items():
+        present = all(p.is_file() for p in spec.default_splits(root))
+        console.print(f"  {name}: {'found' if present else 'missing'} ({spec.description})")
+
+
+@app.command()
+def train(
+    dataset: DatasetOption = "echr",
+    limit: LimitOption = None,
+    full: FullOption = False,
+    validation_from: Annotated[
+        int, typer.Option(help="first year of the temporal validation")
+    ] = 2011,
+    promote: Annotated[bool, typer.Option(help="make the new version champion")] = False,
+) -> None:
+    """Train on the default splits with a temporal validation; log and register in MLflow."""
+    from training.stages import train as run_train
+
+    try:
+        result = run_train(dataset, _settings(full), limit, validation_from, promote)
+    except (FileNotFoundError, ValueError, KeyError) as error:
+        _fail(error)
+    v = result.validation
+    console.print(
+        f"registered {result.model_name} v{result.version}"
+        f"{' @champion' if result.champion else ''} in {result.seconds:.0f}s; validation "
+        f"macro-F1 {v['macro_f1']:.3f} (majority {v['majority_macro_f1']:.3f}), "
+        f"AUC {v['roc_auc']:.3f}, ECE {v['ece']:.3f} on {v['n']} cases"
+    )
+
+
+@app.command()
+def evaluate(
+    split: Annotated[Path, typer.Option(help="a split file in the data set's format")],
+    dataset: DatasetOption = "echr",
+    model_uri: Annotated[str | None, typer.Option(help="default: the champion")] = None,
+    limit: LimitOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    log: Annotated[bool, typer.Option(help="log the evaluation as an MLflow run")] = True,
+) -> None:
+    """Score a registered model on any split file; report metrics beside the majority class."""
+    from models.registry import ModelNotAvailableError
+    from training.stages import evaluate as run_evaluate
+
+    try:
+        report = run_evaluate(dataset, split, CasecastSettings(), model_uri, limit, log)
+    except (FileNotFoundError, ValueError, KeyError, ModelNotAvailableError) as error:
+        _fail(error)
+    if as_json:
+        sys.stdout.write(json.dumps(report) + "\n")
+        return
+    for key, value in report.items():
+        console.print(
+            f"{key:>20}: {value:.4f}" if isinstance(value, float) else f"{key:>20}: {value}"
+        )
+
+
+@app.command()
+def index(
+    dataset: DatasetOption = "echr", limit: LimitOption = None, full: FullOption = False
+) -> None:
+    """Build the precedent index (reusing cached embeddings) and make it current."""
+    from training.stages import index as run_index
+
+    try:
+        directory = run_index(dataset, _settings(full), limit)
+    except (FileNotFoundError, ValueError, KeyError) as error:
+        _fail(error)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    console.print(
+        f"index {manifest['version']}: {manifest['n_cases']} cases, "
+        f"{manifest['n_chunks']} passages at {directory}"
+    )
+
+
+@app.command()
+def promote(
+    version: Annotated[str, typer.Option(help="registered version to make champion")],
+    dataset: DatasetOption = "echr",
+) -> None:
+    """Move the champion alias to a version; the old champion becomes `previous`."""
+    from mlflow.exceptions import MlflowException
+
+    from training.stages import promote_version
+
+    try:
+        old = promote_version(dataset, version, CasecastSettings())
+    except (MlflowException, KeyError) as error:
+        _fail(error)
+    console.print(f"v{version} is champion" + (f"; v{old} is previous" if old else ""))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Serve the API and page (uvicorn, factory mode: the server loads models by URI)."""
+    import uvicorn
+
+    uvicorn.run(SERVER_FACTORY, factory=True, host=host, port=port, log_level="info")
+
+
+@app.command()
+def up(
+    dataset: DatasetOption = "echr",
+    full: FullOption = False,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """The main job: find or fetch data, train if no champion, build the index, serve."""
+    from training.stages import has_champion
+    from training.stages import index as run_index
+    from training.stages import train as run_train
+
+    started = time.perf_counter()
+    settings = _settings(full)
+    spec = get_dataset(dataset)
+    if not all(p.is_file() for p in spec.default_splits(settings.resolved_data_dir())):
+        console.print(f"{dataset} data not found in {settings.resolved_data_dir()}: fetching")
+        spec.fetch(settings)
+    if has_champion(dataset, settings):
+        console.print(f"champion for {dataset} found: not retraining (run `casecast train`)")
+    else:
+        run_train(dataset, settings)
+    run_index(dataset, settings)
+    console.print(
+        f"ready in {time.perf_counter() - started:.0f}s; serving on http://{host}:{port}"
+        f" (API docs at /docs)"
+    )
+    serve(host=host, port=port)

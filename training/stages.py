@@ -1,0 +1,341 @@
+"""The pipeline stages: train, evaluate, index, promote. Each reads inputs, writes to MLflow."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from data.datasets import DatasetSpec, get_dataset, load_default_corpus
+from data.schema import Corpus, model_input
+from features.chunking import ParagraphChunker
+from features.embedding import SentenceEmbedder
+from models.outcome import CaseOutcomeClassifier
+from models.precedents import build_index
+from models.pyfunc import OutcomeModel, log_outcome_model
+from models.registry import (
+    CHAMPION,
+    ModelNotAvailableError,
+    alias_uri,
+    configure_tracking,
+    ensure_experiment,
+    load_pyfunc,
+    promote,
+    registered_model_name,
+    resolve_version,
+)
+from models.settings import CasecastSettings
+from training.metrics import classification_report, reliability_figure
+from training.progress import console, progress_bar
+
+FIELD_LABELS = {"respondent": "Respondent state", "year": "Year of the judgment"}
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model_name: str
+    version: str
+    run_id: str
+    champion: bool
+    validation: dict[str, Any]
+    seconds: float
+
+
+def make_embedder(settings: CasecastSettings) -> SentenceEmbedder:
+    return SentenceEmbedder(
+        model=settings.embedding_model,
+        batch_size=settings.embedding_batch_size,
+        cache_dir=settings.embedding_cache_dir,
+        device=settings.embedding_device,
+    )
+
+
+def make_estimator(settings: CasecastSettings) -> CaseOutcomeClassifier:
+    return CaseOutcomeClassifier(
+        embedder=make_embedder(settings),
+        chunk_tokens=settings.chunk_tokens,
+        chunk_overlap=settings.chunk_overlap,
+        max_chunks_per_case=settings.max_chunks_per_case,
+        field_labels=FIELD_LABELS,
+    )
+
+
+def embed_corpus(estimator: CaseOutcomeClassifier, frame: pd.DataFrame) -> None:
+    """Fill the embedding cache for every case once, with a progress bar."""
+    with progress_bar("embedding passages") as (advance, set_total):
+        estimator.prepare(frame, progress=advance, on_total=set_total)
+
+
+def temporal_split(corpus: Corpus, validation_from: int) -> tuple[np.ndarray, np.ndarray]:
+    years = np.asarray([r.decision_year or 0 for r in corpus.records])
+    return years < validation_from, years >= validation_from
+
+
+def train(
+    dataset: str,
+    settings: CasecastSettings,
+    limit_per_split: int | None = None,
+    validation_from: int = 2011,
+    make_champion: bool = False,
+) -> TrainResult:
+    """Validate on later years, refit on all, log and register; champion if first or asked."""
+    started = time.perf_counter()
+    spec = get_dataset(dataset)
+    configure_tracking(settings)
+    experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)
+    corpus = load_default_corpus(spec.name, settings, limit_per_split)
+    frame = pd.DataFrame(model_input(corpus.records))
+    labels = np.asarray(corpus.labels())
+    earlier, later = temporal_split(corpus, validation_from)
+    if not earlier.any() or not later.any():
+        raise ValueError(f"no cases on one side of the temporal split at {validation_from}")
+    name = registered_model_name(spec.name, spec.task)
+
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{spec.name}") as run:
+        estimator = make_estimator(settings)
+        embed_corpus(estimator, frame)
+        console.print(f"validating on {int(later.sum())} cases from {validation_from} on")
+        validator = make_estimator(settings).fit(frame[earlier], labels[earlier])
+        val_proba = validator.predict_proba(frame[later])
+        validation = classification_report(
+            labels[later], val_proba, list(validator.classes_), spec.positive_class
+        )
+        console.print("refitting on all cases")
+        estimator.fit(frame, labels)
+        _log_training_run(
+            spec,
+            settings,
+            corpus,
+            estimator,
+            validation,
+            earlier,
+            later,
+            validation_from,
+            labels[later],
+            val_proba,
+        )
+        info = log_outcome_model(
+            estimator,
+            name="model",
+            registered_model_name=name,
+            example_inputs=_example_inputs(frame),
+        )
+        version = str(info.registered_model_version)
+        mlflow.log_metric("train_seconds", time.perf_counter() - started)
+
+    champion = make_champion or not _has_champion(name)
+    if champion:
+        promote(name, version)
+    return TrainResult(
+        name, version, run.info.run_id, champion, validation, time.perf_counter() - started
+    )
+
+
+def evaluate(
+    dataset: str,
+    split: Path,
+    settings: CasecastSettings,
+    model_uri: str | None = None,
+    limit: int | None = None,
+    log_run: bool = True,
+) -> dict[str, Any]:
+    """Score a registered model on any split file of the data set's format."""
+    spec = get_dataset(dataset)
+    configure_tracking(settings)
+    uri = model_uri or alias_uri(registered_model_name(spec.name, spec.task))
+    model, info = load_pyfunc(uri)
+    python_model: OutcomeModel = model.unwrap_python_model()
+    python_model.use_embedding_cache(settings.embedding_cache_dir)
+    corpus = spec.read_split(split, limit=limit)
+    frame = pd.DataFrame(model_input(corpus.records))
+    embed_corpus(python_model.estimator, frame)
+    predicted = model.predict(frame)
+    classes = [str(c) for c in python_model.estimator.classes_]
+    probabilities = predicted[[f"p_{c}" for c in classes]].to_numpy()
+    report = classification_report(corpus.labels(), probabilities, classes, spec.positive_class)
+    report.update(
+        dataset=spec.name,
+        split=str(split),
+        split_fingerprint=corpus.fingerprint(),
+        model_uri=uri,
+        model_name=info.name,
+        model_version=info.version,
+    )
+    if log_run:
+        experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)
+        with mlflow.start_run(experiment_id=experiment_id, run_name=f"evaluate-{Path(split).name}"):
+            mlflow.set_tags(
+                {
+                    "stage": "evaluate",
+                    "model_uri": uri,
+                    "model_version": info.version,
+                    "split": str(split),
+                    "split_fingerprint": report["split_fingerprint"],
+                }
+            )
+            mlflow.log_metrics(
+                {
+                    k: v
+                    for k, v in report.items()
+                    if isinstance(v, float | int) and not isinstance(v, bool)
+                }
+            )
+            mlflow.log_figure(
+                reliability_figure(
+                    corpus.labels(),
+                    probabilities,
+                    classes,
+                    spec.positive_class,
+                    f"{info.name} v{info.version} on {Path(split).name}",
+                ),
+                "reliability.png",
+            )
+    return report
+
+
+def index(dataset: str, settings: CasecastSettings, limit_per_split: int | None = None) -> Path:
+    """Build (or reuse) the precedent index of the data set's training splits."""
+    spec = get_dataset(dataset)
+    configure_tracking(settings)
+    corpus = load_default_corpus(spec.name, settings, limit_per_split)
+    embedder = make_embedder(settings).fit()
+    chunker = ParagraphChunker(settings.chunk_tokens, settings.chunk_overlap).fit()
+    with progress_bar("indexing passages") as (advance, set_total):
+        directory = build_index(
+            corpus,
+            embedder,
+            chunker,
+            settings.max_chunks_per_case,
+            settings.index_dir,
+            progress=advance,
+            on_total=set_total,
+        )
+    manifest = json.loads((directory / "manifest.json").read_text())
+    experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"index-{spec.name}"):
+        mlflow.set_tags(
+            {
+                "stage": "index",
+                "index_version": manifest["version"],
+                "data_fingerprint": manifest["data_fingerprint"],
+            }
+        )
+        mlflow.log_params(
+            {
+                k: manifest[k]
+                for k in (
+                    "embedding_model_id",
+                    "chunk_tokens",
+                    "chunk_overlap",
+                    "max_chunks_per_case",
+                )
+            }
+        )
+        mlflow.log_metrics(
+            {
+                "n_cases": manifest["n_cases"],
+                "n_chunks": manifest["n_chunks"],
+                "index_bytes": _folder_bytes(directory),
+            }
+        )
+        mlflow.log_dict(manifest, "index/manifest.json")
+    return directory
+
+
+def promote_version(dataset: str, version: str, settings: CasecastSettings) -> str | None:
+    spec = get_dataset(dataset)
+    configure_tracking(settings)
+    return promote(registered_model_name(spec.name, spec.task), version)
+
+
+def has_champion(dataset: str, settings: CasecastSettings) -> bool:
+    spec = get_dataset(dataset)
+    configure_tracking(settings)
+    return _has_champion(registered_model_name(spec.name, spec.task))
+
+
+def _has_champion(name: str) -> bool:
+    try:
+        resolve_version(alias_uri(name, CHAMPION))
+    except ModelNotAvailableError:
+        return False
+    return True
+
+
+def _log_training_run(
+    spec: DatasetSpec,
+    settings: CasecastSettings,
+    corpus: Corpus,
+    estimator: CaseOutcomeClassifier,
+    validation: dict[str, Any],
+    earlier: np.ndarray,
+    later: np.ndarray,
+    validation_from: int,
+    val_labels: np.ndarray,
+    val_proba: np.ndarray,
+) -> None:
+    params = {
+        k: v
+        for k, v in estimator.get_params(deep=False).items()
+        if k not in ("embedder", "field_labels")
+    }
+    params.update(
+        dataset=spec.name,
+        task=spec.task,
+        embedding_model=settings.embedding_model,
+        embedding_model_id=estimator.embedder_.model_id_,
+        embedding_max_seq_length=estimator.embedder_.max_seq_length_,
+        validation_from=validation_from,
+        n_train_validation=int(earlier.sum()),
+        n_validation=int(later.sum()),
+        n_cases=len(corpus),
+        n_features=len(estimator.get_feature_names_out()),
+    )
+    mlflow.log_params(params)
+    mlflow.set_tags(
+        {
+            "stage": "train",
+            "dataset": spec.name,
+            "data_fingerprint": corpus.fingerprint(),
+            "data_sources": ";".join(corpus.sources),
+            "inputs": "text," + ",".join([*estimator.categorical, *estimator.numeric]),
+        }
+    )
+    mlflow.log_metrics(
+        {
+            f"val_{k}": v
+            for k, v in validation.items()
+            if isinstance(v, float | int) and not isinstance(v, bool)
+        }
+    )
+    mlflow.log_dict(validation, "validation/metrics.json")
+    mlflow.log_figure(
+        reliability_figure(
+            val_labels,
+            val_proba,
+            list(estimator.classes_),
+            spec.positive_class,
+            f"temporal validation ({validation_from}+)",
+        ),
+        "validation/reliability.png",
+    )
+
+
+def _example_inputs(frame: pd.DataFrame) -> dict[str, Any]:
+    """Typical structured inputs for the logged example (the most common value of each)."""
+    example: dict[str, Any] = {}
+    for column in frame.columns.drop("text"):
+        mode = frame[column].dropna().mode()
+        value = mode.iloc[0] if len(mode) else None
+        example[column] = value.item() if isinstance(value, np.generic) else value
+    return example
+
+
+def _folder_bytes(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
