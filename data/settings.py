@@ -18,7 +18,7 @@ SHARED_DATA_CANDIDATES = (
 class DataSettings(BaseSettings):
     """Data locations. ``home`` holds everything casecast writes (runs, caches, indexes)."""
 
-    model_config = SettingsConfigDict(env_prefix="CASECAST_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CASECAST_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(default_factory=lambda: Path(".casecast").resolve())
     data_dir: Path | None = Field(

@@ -50,7 +50,9 @@ def load_encoder(location: str, device: str | None) -> Any:
 
     try:
         return SentenceTransformer(location, device=device)
-    except OSError as error:
+    except Exception as error:  # hub, file and config errors differ by library version
+        if isinstance(error, MemoryError):
+            raise
         raise RuntimeError(
             f"cannot load embedding model {location!r}: give a local path or an installed "
             f"model name in CASECAST_EMBEDDING_MODEL ({error})"

@@ -6,9 +6,10 @@ writes a scratch folder and renames it into place, then swaps ``CURRENT`` atomic
 crashed build leaves the previous index serving.
 
 Search is exact (one matrix product over L2-normalised vectors). Each indexed passage scores
-its best match among the query's passages; a case scores the mean of its best
-``PASSAGES_PER_CASE`` passages, so a case ranks high when several of its passages match, not
-when one stock sentence does, and a case's own text always finds it.
+its best match among the query's passages; a case scores a rank-weighted mean of its best
+``PASSAGES_PER_CASE`` passages (weights 1, 1/4, 1/16): the best passage leads, and further
+matching passages lift a case above one that shares a single stock paragraph. A case's own
+text or any one of its passages finds it first.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from features.embedding import SentenceEmbedder
 FORMAT = 1
 CURRENT = "CURRENT"
 PASSAGES_PER_CASE = 3
+RANK_DECAY = 0.25  # weight of a case's k-th best passage is RANK_DECAY ** (k - 1)
 
 
 class IndexUnavailableError(RuntimeError):
@@ -252,15 +254,15 @@ class PrecedentIndex:
         return [self._hit(int(c), float(scores[c]), best_per_chunk, passages_per_case) for c in top]
 
     def _case_scores(self, best_per_chunk: np.ndarray, top_n: int) -> np.ndarray:
-        """Mean of each case's ``top_n`` best passage scores (all of them if it has fewer)."""
+        """Rank-weighted mean of each case's ``top_n`` best passage scores."""
         order = np.lexsort((-best_per_chunk, self.chunk_case))  # by case, best passage first
         rank = np.arange(len(order)) - self._case_starts[self.chunk_case[order]]
-        keep = order[rank < top_n]
-        sums = np.bincount(
-            self.chunk_case[keep], weights=best_per_chunk[keep], minlength=len(self.cases)
-        )
-        counts = np.bincount(self.chunk_case[keep], minlength=len(self.cases))
-        return (sums / np.maximum(counts, 1)).astype(np.float32)
+        kept = rank < top_n
+        keep, weight = order[kept], RANK_DECAY ** rank[kept].astype(np.float64)
+        cases = self.chunk_case[keep]
+        sums = np.bincount(cases, weights=weight * best_per_chunk[keep], minlength=len(self.cases))
+        norms = np.bincount(cases, weights=weight, minlength=len(self.cases))
+        return (sums / np.maximum(norms, 1e-12)).astype(np.float32)
 
     def position(self, case_id: str) -> int | None:
         return self._position.get(case_id)

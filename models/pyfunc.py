@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,11 @@ def log_outcome_model(
     )  # a cache path of this machine means nothing elsewhere
     example = pd.DataFrame([{TEXT_COLUMN: EXAMPLE_TEXT, **example_inputs}])
     output = predict_frame(estimator, example, explain=True)
-    inferred = infer_signature(example, output, params=DEFAULT_PARAMS)
+    with warnings.catch_warnings():
+        # MLflow warns that integer columns cannot hold missing values; optional fields are
+        # left out of the frame when missing, never sent as NaN.
+        warnings.filterwarnings("ignore", message=".*integer column.*", category=UserWarning)
+        inferred = infer_signature(example, output, params=DEFAULT_PARAMS)
     # Only the text is required: structured fields may be unknown to a claimant.
     inputs = Schema(
         [ColSpec(c.type, c.name, required=c.name == TEXT_COLUMN) for c in inferred.inputs.inputs]

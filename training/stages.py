@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,13 +85,17 @@ def train(
     limit_per_split: int | None = None,
     validation_from: int = 2011,
     make_champion: bool = False,
+    splits: Sequence[Path] = (),
 ) -> TrainResult:
-    """Validate on later years, refit on all, log and register; champion if first or asked."""
+    """Validate on later years, refit on all, log and register; champion if first or asked.
+
+    Trains on the data set's default splits, or on ``splits`` when given.
+    """
     started = time.perf_counter()
     spec = get_dataset(dataset)
     configure_tracking(settings)
     experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)
-    corpus = load_default_corpus(spec.name, settings, limit_per_split)
+    corpus = load_corpus(spec, settings, splits, limit_per_split)
     frame = pd.DataFrame(model_input(corpus.records))
     labels = np.asarray(corpus.labels())
     earlier, later = temporal_split(corpus, validation_from)
@@ -197,6 +203,27 @@ def evaluate(
                 "reliability.png",
             )
     return report
+
+
+def load_corpus(
+    spec: DatasetSpec, settings: CasecastSettings, splits: Sequence[Path], limit: int | None
+) -> Corpus:
+    if not splits:
+        return load_default_corpus(spec.name, settings, limit)
+    parts = [spec.read_split(path, limit=limit) for path in splits]
+    return functools.reduce(Corpus.concat, parts)
+
+
+def summary(result: TrainResult) -> str:
+    """The one line a training ends with."""
+    v = result.validation
+    auc = "n/a (one class)" if v["roc_auc"] is None else f"{v['roc_auc']:.3f}"
+    return (
+        f"registered {result.model_name} v{result.version}"
+        f"{' @champion' if result.champion else ''} in {result.seconds:.0f}s; validation "
+        f"macro-F1 {v['macro_f1']:.3f} (majority {v['majority_macro_f1']:.3f}), "
+        f"ROC-AUC {auc}, ECE {v['ece']:.3f} on {v['n']} cases"
+    )
 
 
 def index(dataset: str, settings: CasecastSettings, limit_per_split: int | None = None) -> Path:

@@ -1,0 +1,88 @@
+"""Shared fixtures: real ECHR slices from ../shared/data, the real embedding model, and one
+model trained, registered and indexed through the real CLI for the whole session."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from data.echr import FOLDER, SPLIT_FILES, read_split
+from data.schema import Corpus
+from data.settings import DataSettings
+
+# Enough cases for both sides of the 2011 temporal split, small enough for 2 CPU cores.
+CASES_PER_SPLIT = 150
+
+
+@pytest.fixture(autouse=True)
+def _isolated_mlflow_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+    """mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI, which settings read: undo it."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+
+
+def _data_dir() -> Path:
+    return DataSettings().resolved_data_dir()
+
+
+@pytest.fixture(scope="session")
+def echr_dir() -> Path:
+    folder = _data_dir() / FOLDER
+    if not (folder / SPLIT_FILES["train"]).is_file():
+        message = f"ECHR data not found in {folder}: put ../shared beside the checkout"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def echr_train_path(echr_dir: Path) -> Path:
+    return echr_dir / SPLIT_FILES["train"]
+
+
+@pytest.fixture(scope="session")
+def echr_dev_path(echr_dir: Path) -> Path:
+    return echr_dir / SPLIT_FILES["dev"]
+
+
+@pytest.fixture(scope="session")
+def train_slice(echr_train_path: Path) -> Corpus:
+    return read_split(echr_train_path, limit=CASES_PER_SPLIT)
+
+
+@pytest.fixture(scope="session")
+def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("embeddings")
+
+
+@pytest.fixture(scope="session")
+def trained_home(
+    tmp_path_factory: pytest.TempPathFactory, echr_dir: Path, embedding_cache: Path
+) -> Iterator[Path]:
+    """A casecast home in which `casecast train` and `casecast index` ran on real slices."""
+    from training.cli import app
+
+    home = tmp_path_factory.mktemp("casecast-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CASECAST_HOME", str(home))
+        patch.setenv("CASECAST_DATA_DIR", str(echr_dir.parent))
+        patch.setenv("CASECAST_EMBEDDING_CACHE", str(embedding_cache))
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        runner = CliRunner()
+        for command in ("train", "index"):
+            result = runner.invoke(app, [command, "--limit", str(CASES_PER_SPLIT)])
+            assert result.exit_code == 0, result.output + repr(result.exception)
+        yield home
+
+
+def read_raw_cases(path: Path, limit: int) -> list[dict]:
+    import gzip
+
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for _, line in zip(range(limit), handle, strict=False)]

@@ -1,0 +1,81 @@
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from data.echr import LEAKING_FIELDS, NO_VIOLATION, OUTCOME_FIELDS, VIOLATION, read_split
+from data.schema import TEXT_COLUMN, model_input
+from tests.conftest import read_raw_cases
+
+
+def test_reads_real_cases_into_the_canonical_schema(train_slice, echr_train_path):
+    raw = read_raw_cases(echr_train_path, 5)
+    record, outcome = train_slice.records[0], train_slice.outcomes[0]
+    assert record.case_id == raw[0]["ITEMID"] == outcome.case_id
+    assert record.dataset == "echr" and record.jurisdiction == "ECtHR"
+    assert record.paragraphs == tuple(p.strip() for p in raw[0]["TEXT"] if p.strip())
+    assert record.decision_year == raw[0]["DATE"]
+    assert record.title == raw[0]["DOCNAME"]
+    assert record.parties == tuple(raw[0]["RESPONDENT"].split(";"))
+    assert outcome.label == (VIOLATION if raw[0]["VIOLATED_ARTICLES"] else NO_VIOLATION)
+    assert outcome.summary == raw[0]["CONCLUSION"]
+
+
+def test_labels_follow_the_papers_binary_task(train_slice, echr_train_path):
+    raw = read_raw_cases(echr_train_path, len(train_slice))
+    expected = [VIOLATION if case["VIOLATED_ARTICLES"] else NO_VIOLATION for case in raw]
+    assert train_slice.labels() == expected
+    assert set(expected) == {VIOLATION, NO_VIOLATION}
+
+
+def test_model_inputs_are_only_facts_respondent_and_year(train_slice):
+    rows = model_input(train_slice.records)
+    assert {frozenset(row) for row in rows} == {frozenset({TEXT_COLUMN, "respondent", "year"})}
+    for record in train_slice.records:
+        assert set(record.inputs) == {"respondent", "year"}
+        for value in record.inputs.values():
+            assert value is None or isinstance(value, int | str)
+
+
+def test_judge_names_are_dropped_at_load(train_slice, echr_train_path):
+    raw = read_raw_cases(echr_train_path, len(train_slice))
+    names = {n for case in raw for n in case["JUDGES"].split(";") if n}
+    assert names, "the slice should name judges in its raw form"
+    for record in train_slice.records:
+        flat = json.dumps([dict(record.inputs), dict(record.metadata), record.title])
+        assert not any(name in flat for name in names)
+
+
+def test_outcome_and_leaking_fields_are_named(train_slice):
+    # Guard for the leakage tests: they blank exactly these fields.
+    assert "CONCLUSION" in OUTCOME_FIELDS and "VIOLATED_ARTICLES" in OUTCOME_FIELDS
+    assert set(LEAKING_FIELDS) == {"BRANCH", "DOCNAME", "IMPORTANCE", "JUDGES"}
+
+
+def test_fingerprint_is_order_free_and_content_sensitive(train_slice):
+    reordered = train_slice.subset(list(reversed(range(len(train_slice)))))
+    assert reordered.fingerprint() == train_slice.fingerprint()
+    assert train_slice.subset(range(10)).fingerprint() != train_slice.fingerprint()
+
+
+def test_plain_jsonl_is_read_too(tmp_path: Path, echr_train_path):
+    raw = read_raw_cases(echr_train_path, 3)
+    plain = tmp_path / "cases.jsonl"
+    plain.write_text("".join(json.dumps(case) + "\n" for case in raw))
+    assert [r.case_id for r in read_split(plain).records] == [c["ITEMID"] for c in raw]
+
+
+def test_a_broken_line_names_file_and_line(tmp_path: Path, echr_train_path):
+    raw = read_raw_cases(echr_train_path, 2)
+    broken = tmp_path / "broken.jsonl.gz"
+    with gzip.open(broken, "wt") as out:
+        out.write(json.dumps(raw[0]) + "\n")
+        out.write(json.dumps({"ITEMID": "x"}) + "\n")
+    with pytest.raises(ValueError, match=r"broken\.jsonl\.gz:2"):
+        read_split(broken)
+
+
+def test_a_missing_file_says_how_to_get_data(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match="casecast data fetch echr"):
+        read_split(tmp_path / "nope.jsonl.gz")

@@ -1,0 +1,107 @@
+"""The outcome estimator on real ECHR cases, and the guard that nothing leaks into it."""
+
+import copy
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from data.echr import LEAKING_FIELDS, OUTCOME_FIELDS, parse_case
+from data.schema import model_input
+from features.embedding import SentenceEmbedder
+from models.outcome import CaseOutcomeClassifier
+from tests.conftest import read_raw_cases
+
+N_CASES = 160
+
+
+@pytest.fixture(scope="module")
+def raw_cases(echr_train_path) -> list[dict]:
+    return read_raw_cases(echr_train_path, N_CASES)
+
+
+@pytest.fixture(scope="module")
+def frame_and_labels(raw_cases) -> tuple[pd.DataFrame, np.ndarray]:
+    parsed = [parse_case(case) for case in raw_cases]
+    frame = pd.DataFrame(model_input(r for r, _ in parsed))
+    return frame, np.asarray([o.label for _, o in parsed])
+
+
+@pytest.fixture(scope="module")
+def fitted(frame_and_labels, embedding_cache) -> CaseOutcomeClassifier:
+    frame, labels = frame_and_labels
+    estimator = CaseOutcomeClassifier(embedder=SentenceEmbedder(cache_dir=embedding_cache))
+    return estimator.fit(frame[:120], labels[:120])
+
+
+def test_probabilities_are_valid_and_better_than_chance_on_training_data(fitted, frame_and_labels):
+    frame, labels = frame_and_labels
+    proba = fitted.predict_proba(frame)
+    assert proba.shape == (len(frame), 2)
+    assert np.all((proba >= 0) & (proba <= 1)) and np.allclose(proba.sum(axis=1), 1)
+    assert list(fitted.classes_) == ["no_violation", "violation"]
+    assert (fitted.predict(frame[:120]) == labels[:120]).mean() > 0.9
+
+
+def test_leaking_and_outcome_fields_never_change_a_prediction(fitted, raw_cases):
+    """Blank BRANCH, DOCNAME, IMPORTANCE, JUDGES and every outcome field: same answers."""
+    cases = raw_cases[120:]
+    blanked = []
+    for case in copy.deepcopy(cases):
+        for name in (*LEAKING_FIELDS, *OUTCOME_FIELDS):
+            case[name] = [] if isinstance(case[name], list) else ""
+        blanked.append(case)
+    original = pd.DataFrame(model_input(parse_case(c)[0] for c in cases))
+    scrubbed = pd.DataFrame(model_input(parse_case(c)[0] for c in blanked))
+    assert np.array_equal(fitted.predict_proba(original), fitted.predict_proba(scrubbed))
+
+
+def test_the_model_reads_only_text_respondent_and_year(fitted):
+    names = fitted.get_feature_names_out()
+    structured = [n for n in names if not n.startswith(("tfidf:", "embedding_"))]
+    assert all(n.startswith("respondent=") or n == "year" for n in structured)
+    assert list(fitted.feature_names_in_) == ["text", "respondent", "year"]
+
+
+def test_text_drives_the_answer(fitted, frame_and_labels):
+    frame, _ = frame_and_labels
+    row = frame.iloc[[130]].copy()
+    other = row.copy()
+    other["text"] = frame.iloc[0]["text"]
+    assert not np.allclose(fitted.predict_proba(row), fitted.predict_proba(other))
+
+
+def test_reasons_name_real_passages_of_the_input(fitted, frame_and_labels):
+    frame, _ = frame_and_labels
+    rows = frame.iloc[[125, 140]]
+    for (_, row), reasons in zip(rows.iterrows(), fitted.explain(rows, top_k=3), strict=True):
+        passages = [r for r in reasons if r["kind"] == "passage"]
+        fields = [r for r in reasons if r["kind"] == "feature"]
+        assert 1 <= len(passages) <= 3
+        assert {f["feature"] for f in fields} <= {"respondent", "year"}
+        paragraphs = row["text"].split("\n\n")
+        for reason in passages:
+            first, last = reason["paragraphs"]
+            assert 1 <= first <= last <= len(paragraphs)
+            assert reason["excerpt"].rstrip("…")[:100] in "\n\n".join(paragraphs[first - 1 : last])
+        effects = [abs(r["effect"]) for r in passages]
+        assert effects == sorted(effects, reverse=True)
+
+
+def test_missing_structured_fields_are_allowed(fitted, frame_and_labels):
+    frame, _ = frame_and_labels
+    proba = fitted.predict_proba(pd.DataFrame({"text": [frame.iloc[0]["text"]]}))
+    assert proba.shape == (1, 2) and np.isclose(proba.sum(), 1)
+
+
+def test_pickle_round_trip_keeps_predictions(fitted, frame_and_labels):
+    frame, _ = frame_and_labels
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert np.allclose(restored.predict_proba(frame[:5]), fitted.predict_proba(frame[:5]))
+
+
+def test_one_class_is_refused(frame_and_labels):
+    frame, _ = frame_and_labels
+    with pytest.raises(ValueError, match="two outcome classes"):
+        CaseOutcomeClassifier().fit(frame[:3], ["violation"] * 3)

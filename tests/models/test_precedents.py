@@ -1,0 +1,168 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data.echr import read_split
+from features.chunking import ParagraphChunker
+from features.embedding import SentenceEmbedder
+from models import precedents
+from models.precedents import (
+    IndexUnavailableError,
+    PrecedentIndex,
+    SearchFilters,
+    build_index,
+    query_vectors,
+)
+
+N_CASES = 80
+
+
+@pytest.fixture(scope="module")
+def corpus(echr_train_path):
+    """Every 25th of the first 2,000 cases: several years, states and outcomes."""
+    return read_split(echr_train_path, limit=25 * N_CASES).subset(range(0, 25 * N_CASES, 25))
+
+
+@pytest.fixture(scope="module")
+def parts(embedding_cache):
+    return SentenceEmbedder(cache_dir=embedding_cache).fit(), ParagraphChunker(128, 16).fit()
+
+
+@pytest.fixture(scope="module")
+def index_root(tmp_path_factory, corpus, parts) -> Path:
+    root = tmp_path_factory.mktemp("indexes")
+    embedder, chunker = parts
+    build_index(corpus, embedder, chunker, max_chunks_per_case=2, root=root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def index(index_root) -> PrecedentIndex:
+    return PrecedentIndex.load(index_root, "echr")
+
+
+def _query(text_paragraphs, parts):
+    embedder, chunker = parts
+    return query_vectors(list(text_paragraphs), embedder, chunker, max_chunks=64)
+
+
+def test_manifest_versions_the_index(index, corpus):
+    manifest = index.manifest
+    assert manifest.n_cases == len(index) == N_CASES
+    assert manifest.data_fingerprint == corpus.fingerprint()
+    assert manifest.embedding_model_id == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest.version.startswith(corpus.fingerprint())
+    assert 0 < manifest.n_chunks <= 2 * N_CASES
+
+
+def test_a_cases_own_facts_retrieve_it_first(index, corpus, parts):
+    for record in corpus.records[:25]:
+        hits = index.search(_query(record.paragraphs, parts), k=3)
+        assert hits[0].case.case_id == record.case_id
+        assert hits[0].score > 0.9
+
+
+def test_a_single_passage_finds_its_case_unless_another_holds_a_verbatim_copy(index, corpus):
+    """ECHR repeats paragraphs across related cases (e.g. the same decree in Yerevan
+    expropriation cases): only such a copy may rank above the passage's own case."""
+    first = 0
+    for record in corpus.records[:40]:
+        stored = index.case_vectors(index.position(record.case_id))
+        hits = index.search(stored[:1], k=5)
+        ids = [h.case.case_id for h in hits]
+        assert record.case_id in ids
+        own = ids.index(record.case_id)
+        first += own == 0
+        assert hits[own].passages[0].score == pytest.approx(1.0, abs=1e-4)
+        for ahead in hits[:own]:
+            assert ahead.passages[0].score > 0.999
+    assert first >= 36
+
+
+def test_best_passage_is_shown_with_its_paragraph_numbers(index, corpus):
+    record = corpus.records[7]
+    stored = index.case_vectors(index.position(record.case_id))
+    hits = index.search(stored[:1], k=5)
+    own = next(h for h in hits if h.case.case_id == record.case_id)
+    best = own.passages[0]
+    first, last = best.paragraphs
+    assert best.text.split("\n")[0] in record.paragraphs[first - 1 : last]
+    summary, paragraphs = index.case(record.case_id)
+    assert summary.title == record.title and paragraphs == list(record.paragraphs)
+
+
+def test_results_carry_outcome_and_at_most_three_passages(index, corpus, parts):
+    hits = index.search(_query(corpus.records[3].paragraphs, parts), k=5)
+    outcomes = {o.case_id: o for o in corpus.outcomes}
+    for hit in hits:
+        assert hit.case.outcome == outcomes[hit.case.case_id].label
+        assert 1 <= len(hit.passages) <= 3
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_filters_exclude_what_they_should(index, corpus, parts):
+    query = _query(corpus.records[0].paragraphs, parts)
+    respondent = corpus.records[0].parties[0]
+    only_state = index.search(query, k=50, filters=SearchFilters(respondent=respondent))
+    assert only_state and all(respondent in h.case.parties for h in only_state)
+    year = sorted(r.decision_year for r in corpus.records)[N_CASES // 2]
+    in_year = index.search(query, k=N_CASES, filters=SearchFilters(year_min=year, year_max=year))
+    assert len(in_year) == sum(r.decision_year == year for r in corpus.records) < N_CASES
+    assert all(h.case.year == year for h in in_year)
+    later = index.search(query, k=N_CASES, filters=SearchFilters(year_min=year + 1))
+    assert all(h.case.year > year for h in later)
+    wins = index.search(query, k=50, filters=SearchFilters(outcome="violation"))
+    assert wins and all(h.case.outcome == "violation" for h in wins)
+    without = index.search(
+        query, k=5, filters=SearchFilters(exclude_case_ids=(corpus.records[0].case_id,))
+    )
+    assert corpus.records[0].case_id not in {h.case.case_id for h in without}
+    assert index.search(query, k=5, filters=SearchFilters(respondent="XXX")) == []
+
+
+def test_missing_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(IndexUnavailableError, match="casecast index --dataset echr"):
+        PrecedentIndex.load(tmp_path, "echr")
+
+
+def test_corrupt_index_is_refused_clearly(index_root, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(index_root, copy)
+    version = (copy / "echr" / "CURRENT").read_text()
+    (copy / "echr" / version / "vectors.npy").write_bytes(b"not a numpy file")
+    with pytest.raises(IndexUnavailableError, match="unreadable"):
+        PrecedentIndex.load(copy, "echr")
+
+
+def test_crashed_build_leaves_the_previous_index_serving(index_root, corpus, parts, monkeypatch):
+    embedder, chunker = parts
+    before = (index_root / "echr" / "CURRENT").read_text()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(precedents, "_write_lines", crash)
+    with pytest.raises(OSError, match="disk full"):
+        build_index(corpus.subset(range(20)), embedder, chunker, 2, index_root)
+    assert (index_root / "echr" / "CURRENT").read_text() == before
+    assert not list((index_root / "echr").glob(".build-*"))
+    assert len(PrecedentIndex.load(index_root, "echr")) == N_CASES
+
+
+def test_rebuilding_the_same_data_reuses_the_version(index_root, corpus, parts):
+    embedder, chunker = parts
+    manifest = json.loads(
+        (
+            index_root / "echr" / (index_root / "echr" / "CURRENT").read_text() / "manifest.json"
+        ).read_text()
+    )
+    again = build_index(corpus, embedder, chunker, 2, index_root)
+    assert json.loads((again / "manifest.json").read_text())["built_at"] == manifest["built_at"]
+
+
+def test_empty_query_returns_nothing(index):
+    assert index.search(np.zeros((0, 384), dtype=np.float32), k=5) == []

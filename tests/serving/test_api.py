@@ -1,0 +1,184 @@
+"""The API built from the factory over a model trained, registered and indexed by the CLI."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from serving.app import create_app
+from serving.settings import ServingSettings
+
+
+def _settings(home: Path, **overrides) -> ServingSettings:
+    return ServingSettings(home=home, tracking_uri=None, **overrides)
+
+
+@pytest.fixture(scope="module")
+def client(trained_home) -> Iterator[TestClient]:
+    with TestClient(create_app(_settings(trained_home))) as test_client:
+        yield test_client
+
+
+def _fields(record) -> dict:
+    return {"respondent": record.inputs["respondent"], "year": record.inputs["year"]}
+
+
+def test_health_reports_model_and_index(client):
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["datasets"]["echr"]["model"] == {"ready": True, "version": "1", "detail": None}
+    assert body["datasets"]["echr"]["index"]["ready"]
+
+
+def test_predict_returns_probabilities_reasons_and_model(client, train_slice, trained_home):
+    record = train_slice.records[5]
+    response = client.post("/v1/predict", json={"text": record.text, "fields": _fields(record)})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    probabilities = {p["label"]: p["probability"] for p in body["probabilities"]}
+    assert set(probabilities) == {"violation", "no_violation"}
+    assert all(0.0 <= p <= 1.0 for p in probabilities.values())
+    assert sum(probabilities.values()) == pytest.approx(1.0)
+    assert body["label"] == max(probabilities, key=probabilities.get)
+    assert body["probability"] == pytest.approx(probabilities[body["label"]])
+    assert body["model"] == {
+        "name": "casecast-echr-violation",
+        "version": "1",
+        "uri": "models:/casecast-echr-violation@champion",
+    }
+    kinds = [r["kind"] for r in body["reasons"]]
+    assert "passage" in kinds and "feature" in kinds
+    assert "not legal advice" in body["disclaimer"]
+    # Every prediction is logged, without the case text.
+    log_lines = (trained_home / "audit" / "predictions.jsonl").read_text().splitlines()
+    entry = json.loads(log_lines[-1])
+    assert entry["request_id"] == body["request_id"] == response.headers["X-Request-ID"]
+    assert entry["model_version"] == "1" and entry["text_chars"] == len(record.text)
+    assert record.paragraphs[0][:40] not in log_lines[-1]
+
+
+def test_the_served_model_matches_the_registered_one(client, train_slice, trained_home):
+    import mlflow
+    import pandas as pd
+
+    record = train_slice.records[9]
+    served = client.post(
+        "/v1/predict", json={"text": record.text, "fields": _fields(record), "explain": False}
+    ).json()
+    mlflow.set_tracking_uri(f"sqlite:///{trained_home / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model("models:/casecast-echr-violation@champion")
+    direct = model.predict(pd.DataFrame([{"text": record.text, **_fields(record)}]))
+    assert served["probability"] == pytest.approx(float(direct["probability"].iloc[0]), abs=1e-6)
+    assert served["reasons"] == []
+
+
+def test_a_training_cases_facts_retrieve_it_first(client, train_slice):
+    for record in (train_slice.records[2], train_slice.records[40], train_slice.records[111]):
+        response = client.post("/v1/precedents/search", json={"text": record.text, "k": 5})
+        assert response.status_code == 200, response.text
+        results = response.json()["results"]
+        assert results[0]["case_id"] == record.case_id
+        assert results[0]["title"] == record.title and results[0]["year"] == record.decision_year
+        assert 1 <= len(results[0]["passages"]) <= 3
+        assert results[0]["passages"][0]["text"]
+
+
+def test_search_filters_and_case_lookups(client, train_slice):
+    record = train_slice.records[2]
+    state = record.parties[0]
+    filtered = client.post(
+        "/v1/precedents/search",
+        json={"text": record.text, "k": 20, "filters": {"respondent": state, "year_min": 2000}},
+    )
+    assert filtered.status_code == 200
+    assert all(state in r["parties"] and r["year"] >= 2000 for r in filtered.json()["results"])
+    case = client.get(f"/v1/cases/{record.case_id}").json()
+    assert case["paragraphs"] == list(record.paragraphs) and case["title"] == record.title
+    similar = client.get(f"/v1/cases/{record.case_id}/similar", params={"k": 3}).json()
+    assert len(similar) == 3 and record.case_id not in {s["case_id"] for s in similar}
+    by_id = client.post("/v1/precedents/search", json={"case_id": record.case_id, "k": 3})
+    assert [r["case_id"] for r in by_id.json()["results"]] == [s["case_id"] for s in similar]
+
+
+def test_model_card(client):
+    card = client.get("/v1/model", params={"dataset": "echr"}).json()
+    assert card["version"] == "1" and card["aliases"] == ["champion"]
+    assert card["inputs"] == ["text", "respondent", "year"]
+    assert "val_macro_f1" in card["metrics"] and "val_majority_macro_f1" in card["metrics"]
+    assert card["training_data"]["data_fingerprint"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "message"),
+    [
+        ("/v1/predict", {"text": ""}, 422, "text"),
+        ("/v1/predict", {"text": "   \n "}, 422, "white space"),
+        ("/v1/predict", {"text": 42}, 422, "valid string"),
+        ("/v1/predict", {}, 422, "Field required"),
+        ("/v1/predict", {"text": "facts", "fields": {"judge": "X"}}, 422, "unknown field"),
+        ("/v1/predict", {"text": "facts", "fields": {"year": "soon"}}, 422, "year must be"),
+        ("/v1/predict", {"text": "facts", "extra": 1}, 422, "extra"),
+        ("/v1/predict", {"text": "x" * 200_001}, 413, "limit is 200,000"),
+        ("/v1/predict", {"dataset": "mars", "text": "facts"}, 404, "unknown data set"),
+        ("/v1/precedents/search", {"text": "a", "case_id": "b"}, 422, "exactly one"),
+        ("/v1/precedents/search", {"text": "a", "k": 0}, 422, "k"),
+        ("/v1/precedents/search", {"case_id": "001-none"}, 404, "not in the echr index"),
+    ],
+)
+def test_bad_input_gets_a_clear_4xx(client, path, body, status, message):
+    response = client.post(path, json=body)
+    assert response.status_code == status, response.text
+    assert message in response.json()["error"]["message"]
+
+
+def test_malformed_json_and_huge_bodies_are_refused(client):
+    broken = client.post(
+        "/v1/predict", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert broken.status_code == 422
+    huge = client.post(
+        "/v1/predict", content=b"x" * 1_000_001, headers={"Content-Type": "application/json"}
+    )
+    assert huge.status_code == 413
+    assert client.get("/v1/cases/001-none").status_code == 404
+    assert client.get("/health").status_code == 200  # and the server is still up
+
+
+def test_no_champion_gives_503_with_advice(tmp_path):
+    with TestClient(create_app(_settings(tmp_path))) as fresh:
+        response = fresh.post("/v1/predict", json={"text": "The applicant was detained."})
+        assert response.status_code == 503
+        assert "casecast train --dataset echr" in response.json()["error"]["message"]
+        search = fresh.post("/v1/precedents/search", json={"text": "detention"})
+        assert search.status_code == 503 and "casecast index" in search.json()["error"]["message"]
+        assert fresh.get("/health").json()["status"] == "degraded"
+        assert fresh.get("/v1/model").status_code == 503
+
+
+def test_corrupt_index_gives_503_while_predictions_go_on(trained_home, tmp_path, train_slice):
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(trained_home, home)
+    version = (home / "indexes" / "echr" / "CURRENT").read_text()
+    (home / "indexes" / "echr" / version / "cases.json").write_text("{broken")
+    with TestClient(create_app(_settings(home))) as degraded:
+        search = degraded.post("/v1/precedents/search", json={"text": "detention"})
+        assert search.status_code == 503 and "unreadable" in search.json()["error"]["message"]
+        predicted = degraded.post("/v1/predict", json={"text": train_slice.records[0].text})
+        assert predicted.status_code == 200
+
+
+def test_openapi_and_page_are_served(client):
+    spec = client.get("/openapi.json").json()
+    assert {
+        "/v1/predict",
+        "/v1/precedents/search",
+        "/v1/cases/{case_id}",
+        "/v1/model",
+        "/health",
+    } <= set(spec["paths"])
+    page = client.get("/")
+    assert page.status_code == 200 and "casecast" in page.text

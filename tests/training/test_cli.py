@@ -1,0 +1,84 @@
+"""The CLI stages on real slices: train, register, evaluate, index, promote."""
+
+import json
+
+import mlflow
+import pytest
+from mlflow import MlflowClient
+from typer.testing import CliRunner
+
+from training.cli import app
+
+MODEL = "casecast-echr-violation"
+REPORT_KEYS = {"n", "macro_f1", "accuracy", "roc_auc", "brier", "ece", "majority_macro_f1"}
+
+
+@pytest.fixture()
+def cli_env(trained_home, echr_dir, embedding_cache, monkeypatch):
+    monkeypatch.setenv("CASECAST_HOME", str(trained_home))
+    monkeypatch.setenv("CASECAST_EMBEDDING_CACHE", str(embedding_cache))
+    monkeypatch.setenv("CASECAST_DATA_DIR", str(echr_dir.parent))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    mlflow.set_tracking_uri(f"sqlite:///{trained_home / 'mlflow.db'}")
+    return trained_home
+
+
+def test_train_registers_the_first_version_as_champion(cli_env):
+    client = MlflowClient()
+    champion = client.get_model_version_by_alias(MODEL, "champion")
+    assert str(champion.version) == "1"
+    run = client.get_run(champion.run_id)
+    assert 0.0 <= run.data.metrics["val_macro_f1"] <= 1.0
+    assert "val_majority_macro_f1" in run.data.metrics
+    assert run.data.tags["data_fingerprint"] and run.data.tags["inputs"] == "text,respondent,year"
+    assert run.data.params["validation_from"] == "2011"
+    artifacts = {a.path for a in client.list_artifacts(champion.run_id, "validation")}
+    assert {"validation/metrics.json", "validation/reliability.png"} <= artifacts
+
+
+def test_logged_model_has_signature_and_example(cli_env):
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")
+    inputs = {c.name: c for c in model.metadata.get_input_schema().inputs}
+    assert list(inputs) == ["text", "respondent", "year"]
+    assert inputs["text"].required and not inputs["year"].required
+    params = {p.name for p in model.metadata.get_params_schema().params}
+    assert params == {"explain", "top_k"}
+    assert model.metadata.saved_input_example_info is not None
+
+
+def test_evaluate_prints_one_json_object(cli_env, echr_dev_path):
+    result = CliRunner().invoke(
+        app, ["evaluate", "--split", str(echr_dev_path), "--limit", "40", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(report) >= REPORT_KEYS
+    assert report["n"] == 40 and report["model_version"] == "1"
+    for key in ("macro_f1", "accuracy", "roc_auc", "ece", "brier", "majority_macro_f1"):
+        assert 0.0 <= report[key] <= 1.0
+
+
+def test_a_second_training_does_not_take_the_champion_until_promoted(cli_env):
+    runner = CliRunner()
+    result = runner.invoke(app, ["train", "--limit", "60", "--validation-from", "2011"])
+    assert result.exit_code == 0, result.output
+    client = MlflowClient()
+    assert client.get_model_version_by_alias(MODEL, "champion").version in (1, "1")
+    result = runner.invoke(app, ["promote", "--version", "2"])
+    assert result.exit_code == 0, result.output
+    assert client.get_model_version_by_alias(MODEL, "champion").version in (2, "2")
+    assert client.get_model_version_by_alias(MODEL, "previous").version in (1, "1")
+    runner.invoke(app, ["promote", "--version", "1"])
+    assert client.get_model_version_by_alias(MODEL, "champion").version in (1, "1")
+
+
+def test_evaluate_without_a_model_says_how_to_train(tmp_path, echr_dev_path, monkeypatch):
+    monkeypatch.setenv("CASECAST_HOME", str(tmp_path))
+    result = CliRunner().invoke(app, ["evaluate", "--split", str(echr_dev_path), "--json"])
+    assert result.exit_code == 2
+    assert "casecast train --dataset echr" in result.output
+
+
+def test_unknown_dataset_is_refused(cli_env):
+    result = CliRunner().invoke(app, ["train", "--dataset", "nope"])
+    assert result.exit_code == 2 and "unknown data set" in result.output
