@@ -111,7 +111,9 @@ class PassageOut(BaseModel):
     score: float
 
 
-class PrecedentOut(BaseModel):
+class CaseFields(BaseModel):
+    """What every answer shows of a past case."""
+
     case_id: str
     title: str
     year: int | None
@@ -119,6 +121,9 @@ class PrecedentOut(BaseModel):
     parties: list[str]
     outcome: str
     violated_articles: list[str]
+
+
+class PrecedentOut(CaseFields):
     score: float
     passages: list[PassageOut]
 
@@ -135,15 +140,8 @@ class PrecedentSearchResponse(BaseModel):
     index: IndexRef
 
 
-class CaseResponse(BaseModel):
-    case_id: str
+class CaseResponse(CaseFields):
     dataset: str
-    title: str
-    year: int | None
-    court: str | None
-    parties: list[str]
-    outcome: str
-    violated_articles: list[str]
     paragraphs: list[str]
 
 

@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from models.precedents import SearchFilters
+from models.precedents import IndexUnavailableError, SearchFilters
 from serving.dependencies import ServicesDep
 from serving.errors import NotFoundError
-from serving.routes.precedents import to_precedent
+from serving.routes.precedents import case_fields, to_precedent
 from serving.schemas import CaseResponse, ErrorResponse, PrecedentOut
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -18,26 +18,17 @@ CaseId = Annotated[str, Path(min_length=1, max_length=64)]
 @router.get("/{case_id}", response_model=CaseResponse, responses=ERRORS)
 def get_case(case_id: CaseId, services: ServicesDep) -> CaseResponse:
     """One indexed past case: its facts and its outcome."""
-    for dataset, service in services.precedents.items():
-        if service.index is None:
-            continue
+    loaded = [(name, s) for name, s in services.precedents.items() if s.index is not None]
+    if not loaded:
+        raise IndexUnavailableError(
+            "; ".join(s.error or f"no index for {name}" for name, s in services.precedents.items())
+        )
+    for dataset, service in loaded:
+        assert service.index is not None
         found = service.index.case(case_id)
         if found is not None:
             summary, paragraphs = found
-            return CaseResponse(
-                case_id=summary.case_id,
-                dataset=dataset,
-                title=summary.title,
-                year=summary.year,
-                court=summary.court,
-                parties=summary.parties,
-                outcome=summary.outcome,
-                violated_articles=summary.violated,
-                paragraphs=paragraphs,
-            )
-    if not any(s.index is not None for s in services.precedents.values()):
-        for service in services.precedents.values():
-            service.require()
+            return CaseResponse(**case_fields(summary), dataset=dataset, paragraphs=paragraphs)
     raise NotFoundError(f"no indexed case {case_id}")
 
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
-from models.precedents import PrecedentHit, SearchFilters
+from models.precedents import CaseSummary, PrecedentHit, SearchFilters
 from serving.dependencies import ServicesDep
 from serving.errors import InvalidInputError
 from serving.schemas import (
@@ -41,16 +43,22 @@ def search(body: PrecedentSearchRequest, services: ServicesDep) -> PrecedentSear
     )
 
 
+def case_fields(case: CaseSummary) -> dict[str, Any]:
+    """A stored case summary as the API's ``CaseFields``."""
+    return {
+        "case_id": case.case_id,
+        "title": case.title,
+        "year": case.year,
+        "court": case.court,
+        "parties": case.parties,
+        "outcome": case.outcome,
+        "violated_articles": case.violated,
+    }
+
+
 def to_precedent(hit: PrecedentHit) -> PrecedentOut:
-    case = hit.case
     return PrecedentOut(
-        case_id=case.case_id,
-        title=case.title,
-        year=case.year,
-        court=case.court,
-        parties=case.parties,
-        outcome=case.outcome,
-        violated_articles=case.violated,
+        **case_fields(hit.case),
         score=hit.score,
         passages=[
             PassageOut(paragraphs=list(p.paragraphs), text=p.text, score=p.score)

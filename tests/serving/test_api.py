@@ -153,6 +153,7 @@ def test_no_champion_gives_503_with_advice(tmp_path):
         assert "casecast train --dataset echr" in response.json()["error"]["message"]
         search = fresh.post("/v1/precedents/search", json={"text": "detention"})
         assert search.status_code == 503 and "casecast index" in search.json()["error"]["message"]
+        assert fresh.get("/v1/cases/001-100005").status_code == 503
         assert fresh.get("/health").json()["status"] == "degraded"
         assert fresh.get("/v1/model").status_code == 503
 
