@@ -1,12 +1,13 @@
-"""The data sets casecast knows, by name: how to read a split, where the defaults are."""
+"""The data sets casecast knows, by name: how to read a split, what a model may read."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from data import echr
+from data import echr, ru, scotus
 from data.fetch import fetch_echr
 from data.schema import Corpus
 from data.settings import DataSettings
@@ -17,11 +18,25 @@ class DatasetSpec:
     name: str
     task: str
     classes: tuple[str, ...]
-    positive_class: str
     read_split: Callable[..., Corpus]
     default_splits: Callable[[Path], list[Path]]
     fetch: Callable[[DataSettings], list[Path]]
     description: str
+    categorical: tuple[str, ...]
+    numeric: tuple[str, ...]
+    validation_from: int
+    positive_class: str | None = None  # binary tasks: the class whose probability is scored
+    field_labels: Mapping[str, str] = field(default_factory=dict)
+
+
+def _not_automated(name: str, where: str) -> Callable[[DataSettings], list[Path]]:
+    def fetch(settings: DataSettings) -> list[Path]:
+        raise OSError(
+            f"downloading {name} is not automated yet: put its files in "
+            f"{settings.resolved_data_dir() / where} (see ../shared/data/{where}/SOURCE.md)"
+        )
+
+    return fetch
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -34,6 +49,37 @@ DATASETS: dict[str, DatasetSpec] = {
         default_splits=echr.default_splits,
         fetch=lambda settings: fetch_echr(settings.echr_source_url, settings.resolved_data_dir()),
         description="European Court of Human Rights judgments (Chalkidis et al. 2019)",
+        categorical=("respondent",),
+        numeric=("year",),
+        validation_from=2011,
+        field_labels={"respondent": "Respondent state", "year": "Year of the judgment"},
+    ),
+    "scotus": DatasetSpec(
+        name="scotus",
+        task="winner",
+        classes=scotus.CLASSES,
+        positive_class=scotus.PETITIONER_WINS,
+        read_split=scotus.read_split,
+        default_splits=scotus.default_splits,
+        fetch=_not_automated("scotus", scotus.OYEZ_FOLDER),
+        description="US Supreme Court: Oyez facts joined to SCDB variables known before decision",
+        categorical=scotus.PRE_DECISION_COLUMNS,
+        numeric=("term",),
+        validation_from=2010,
+        field_labels=scotus.FIELD_LABELS,
+    ),
+    "ru": DatasetSpec(
+        name="ru",
+        task="outcome",
+        classes=ru.CLASSES,
+        read_split=ru.read_split,
+        default_splits=ru.default_splits,
+        fetch=_not_automated("ru", ru.FOLDER),
+        description="Russian criminal and administrative decisions (HSE × Novaya Gazeta)",
+        categorical=("proceeding",),
+        numeric=("year",),
+        validation_from=2015,
+        field_labels=ru.FIELD_LABELS,
     ),
 }
 
@@ -57,9 +103,5 @@ def load_default_corpus(
             f"{spec.name} data not found at {missing[0]}: set CASECAST_DATA_DIR "
             f"or run `casecast data fetch {spec.name}`"
         )
-    corpus: Corpus | None = None
-    for path in paths:
-        part = spec.read_split(path, limit=limit_per_split)
-        corpus = part if corpus is None else corpus.concat(part)
-    assert corpus is not None
-    return corpus
+    parts = [spec.read_split(path, limit=limit_per_split) for path in paths]
+    return functools.reduce(Corpus.concat, parts)

@@ -25,11 +25,12 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from data.schema import TEXT_COLUMN
+from data.text import split_paragraphs
 from features.chunking import Chunk, ParagraphChunker, spread_positions
 from features.embedding import SentenceEmbedder
 from features.pooling import pool
 from features.tabular import DelimitedOneHotEncoder
-from features.text import legal_tfidf, split_paragraphs
+from features.text import legal_tfidf
 
 POOLINGS = ("mean", "max")
 EXCERPT_CHARS = 400
@@ -267,12 +268,15 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
 
     def _field_reason(self, column: str, value: Any, effect: float, label: str) -> dict[str, Any]:
         name = (self.field_labels or {}).get(column, column.replace("_", " ").capitalize())
+        shown = value.item() if isinstance(value, np.generic) else value
+        if isinstance(shown, float) and shown.is_integer():
+            shown = int(shown)  # years and codes read as 2014, not 2014.0
         return {
             "kind": "feature",
             "feature": column,
-            "value": value.item() if isinstance(value, np.generic) else value,
+            "value": shown,
             "effect": round(effect, 4),
-            "explanation": f"{name} {value} {_moves(effect)} the estimated probability of "
+            "explanation": f"{name} {shown} {_moves(effect)} the estimated probability of "
             f"'{label}' by {abs(effect) * 100:.1f} points.",
         }
 

@@ -17,10 +17,11 @@ from typing import Any
 
 import pandas as pd
 
+from data.datasets import get_dataset
 from data.schema import TEXT_COLUMN
+from data.text import split_paragraphs
 from features.chunking import ParagraphChunker
 from features.embedding import SentenceEmbedder
-from features.text import split_paragraphs
 from models.precedents import (
     IndexUnavailableError,
     PrecedentHit,
@@ -40,7 +41,6 @@ from serving.errors import InvalidInputError, NotFoundError, PayloadTooLargeErro
 from serving.settings import ServingSettings
 
 log = logging.getLogger("casecast.serving")
-TASKS = {"echr": "violation"}
 _CASTS = {
     "string": str,
     "long": int,
@@ -195,7 +195,11 @@ class Services:
     def load(self) -> None:
         configure_tracking(self.settings)
         for dataset in self.settings.datasets:
-            task = TASKS.get(dataset, "outcome")
+            try:
+                task = get_dataset(dataset).task
+            except KeyError as error:  # a typo in CASECAST_DATASETS must not stop the server
+                log.error("%s", error)
+                continue
             uri = alias_uri(registered_model_name(dataset, task), self.settings.model_alias)
             self.outcomes[dataset] = OutcomeService(dataset, uri)
             self.outcomes[dataset].load()

@@ -73,8 +73,8 @@ def train(
     limit: LimitOption = None,
     full: FullOption = False,
     validation_from: Annotated[
-        int, typer.Option(help="first year of the temporal validation")
-    ] = 2011,
+        int | None, typer.Option(help="first year of the temporal validation (data set default)")
+    ] = None,
     promote: Annotated[bool, typer.Option(help="make the new version champion")] = False,
     split: Annotated[
         list[Path] | None, typer.Option(help="train on these split files instead of the defaults")

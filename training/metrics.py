@@ -25,50 +25,76 @@ def expected_calibration_error(
 
 
 def classification_report(
-    y_true: Sequence[str], probabilities: np.ndarray, classes: Sequence[str], positive: str
+    y_true: Sequence[str], probabilities: np.ndarray, classes: Sequence[str], positive: str | None
 ) -> dict[str, Any]:
-    """``n``, macro-F1, accuracy, ROC-AUC, Brier, ECE, and the majority class's figures."""
+    """``n``, macro-F1, accuracy, ROC-AUC, Brier, ECE, and the majority class's figures.
+
+    Binary tasks score ``positive``'s probability (ROC-AUC, Brier); multi-class tasks report
+    the one-vs-rest macro ROC-AUC and the multi-class Brier score (sum over classes).
+    """
     truth = np.asarray(y_true)
     labels = np.asarray(classes)
     predicted = labels[probabilities.argmax(axis=1)]
-    positive_column = list(classes).index(positive)
-    is_positive = (truth == positive).astype(float)
+    one_hot = (truth[:, None] == labels[None, :]).astype(float)
     majority = Counter(truth.tolist()).most_common(1)[0][0]
     majority_predicted = np.full_like(truth, majority)
-    report: dict[str, Any] = {
+    if positive is not None:
+        column = list(classes).index(positive)
+        scored = one_hot[:, column]
+        roc_auc = (
+            float(roc_auc_score(scored, probabilities[:, column]))
+            if 0 < scored.sum() < len(truth)
+            else None
+        )
+        brier = float(np.mean((probabilities[:, column] - scored) ** 2))
+    else:
+        present = one_hot.sum(axis=0) > 0
+        roc_auc = (
+            float(roc_auc_score(one_hot[:, present], probabilities[:, present], average="macro"))
+            if present.sum() > 1 and (one_hot[:, present].sum(axis=0) < len(truth)).all()
+            else None
+        )
+        brier = float(np.mean(((probabilities - one_hot) ** 2).sum(axis=1)))
+    return {
         "n": len(truth),
-        "macro_f1": float(f1_score(truth, predicted, average="macro", labels=labels)),
+        # Macro over the classes present in truth or predictions (sklearn's convention).
+        "macro_f1": float(f1_score(truth, predicted, average="macro")),
         "accuracy": float(accuracy_score(truth, predicted)),
-        "roc_auc": float(roc_auc_score(is_positive, probabilities[:, positive_column]))
-        if 0 < is_positive.sum() < len(truth)
-        else None,
-        "brier": float(np.mean((probabilities[:, positive_column] - is_positive) ** 2)),
+        "roc_auc": roc_auc,
+        "brier": brier,
         "ece": expected_calibration_error(probabilities.max(axis=1), predicted == truth),
         "majority_class": str(majority),
-        "majority_macro_f1": float(
-            f1_score(truth, majority_predicted, average="macro", labels=labels)
-        ),
+        "majority_macro_f1": float(f1_score(truth, majority_predicted, average="macro")),
         "majority_accuracy": float(accuracy_score(truth, majority_predicted)),
-        "positive_rate": float(is_positive.mean()),
+        "positive_rate": float(one_hot[:, list(classes).index(positive)].mean())
+        if positive is not None
+        else None,
     }
-    return report
 
 
 def reliability_figure(
     y_true: Sequence[str],
     probabilities: np.ndarray,
     classes: Sequence[str],
-    positive: str,
+    positive: str | None,
     title: str,
 ) -> Any:
-    """A reliability diagram of P(positive) (matplotlib figure, for MLflow and model cards)."""
+    """A reliability diagram (matplotlib figure, for MLflow and model cards): P(positive) for
+    binary tasks, the predicted class's confidence for multi-class ones."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    p = probabilities[:, list(classes).index(positive)]
-    y = (np.asarray(y_true) == positive).astype(float)
+    truth = np.asarray(y_true)
+    if positive is not None:
+        p = probabilities[:, list(classes).index(positive)]
+        y = (truth == positive).astype(float)
+        x_label, y_label = f"predicted P({positive})", f"observed rate of {positive}"
+    else:
+        p = probabilities.max(axis=1)
+        y = (np.asarray(classes)[probabilities.argmax(axis=1)] == truth).astype(float)
+        x_label, y_label = "confidence of the predicted class", "observed accuracy"
     edges = np.linspace(0, 1, 11)
     which = np.clip(np.digitize(p, edges[1:-1]), 0, 9)
     centres, rates, counts = [], [], []
@@ -83,8 +109,8 @@ def reliability_figure(
     axis.plot(centres, rates, marker="o", label="model")
     for x, r, n in zip(centres, rates, counts, strict=True):
         axis.annotate(str(n), (x, r), textcoords="offset points", xytext=(4, -10), fontsize=7)
-    axis.set_xlabel(f"predicted P({positive})")
-    axis.set_ylabel(f"observed rate of {positive}")
+    axis.set_xlabel(x_label)
+    axis.set_ylabel(y_label)
     axis.set_title(title)
     axis.legend(loc="upper left")
     figure.tight_layout()

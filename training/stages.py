@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from data.datasets import DatasetSpec, get_dataset, load_default_corpus
-from data.schema import Corpus, model_input
+from data.schema import TEXT_COLUMN, Corpus, model_input
 from features.chunking import ParagraphChunker
 from features.embedding import SentenceEmbedder
 from models.outcome import CaseOutcomeClassifier
@@ -35,8 +35,6 @@ from models.registry import (
 from models.settings import CasecastSettings
 from training.metrics import classification_report, reliability_figure
 from training.progress import console, progress_bar
-
-FIELD_LABELS = {"respondent": "Respondent state", "year": "Year of the judgment"}
 
 
 @dataclass(frozen=True)
@@ -58,13 +56,16 @@ def make_embedder(settings: CasecastSettings) -> SentenceEmbedder:
     )
 
 
-def make_estimator(settings: CasecastSettings) -> CaseOutcomeClassifier:
+def make_estimator(settings: CasecastSettings, spec: DatasetSpec) -> CaseOutcomeClassifier:
+    """The outcome model for a data set: its pre-decision fields, the configured embedder."""
     return CaseOutcomeClassifier(
         embedder=make_embedder(settings),
         chunk_tokens=settings.chunk_tokens,
         chunk_overlap=settings.chunk_overlap,
         max_chunks_per_case=settings.max_chunks_per_case,
-        field_labels=FIELD_LABELS,
+        categorical=spec.categorical,
+        numeric=spec.numeric,
+        field_labels=dict(spec.field_labels),
     )
 
 
@@ -83,7 +84,7 @@ def train(
     dataset: str,
     settings: CasecastSettings,
     limit_per_split: int | None = None,
-    validation_from: int = 2011,
+    validation_from: int | None = None,
     make_champion: bool = False,
     splits: Sequence[Path] = (),
 ) -> TrainResult:
@@ -96,6 +97,7 @@ def train(
     configure_tracking(settings)
     experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)
     corpus = load_corpus(spec, settings, splits, limit_per_split)
+    validation_from = validation_from or spec.validation_from
     frame = pd.DataFrame(model_input(corpus.records))
     labels = np.asarray(corpus.labels())
     earlier, later = temporal_split(corpus, validation_from)
@@ -104,10 +106,10 @@ def train(
     name = registered_model_name(spec.name, spec.task)
 
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{spec.name}") as run:
-        estimator = make_estimator(settings)
+        estimator = make_estimator(settings, spec)
         embed_corpus(estimator, frame)
         console.print(f"validating on {int(later.sum())} cases from {validation_from} on")
-        validator = make_estimator(settings).fit(frame[earlier], labels[earlier])
+        validator = make_estimator(settings, spec).fit(frame[earlier], labels[earlier])
         val_proba = validator.predict_proba(frame[later])
         validation = classification_report(
             labels[later], val_proba, list(validator.classes_), spec.positive_class
@@ -357,7 +359,7 @@ def _log_training_run(
 def _example_inputs(frame: pd.DataFrame) -> dict[str, Any]:
     """Typical structured inputs for the logged example (the most common value of each)."""
     example: dict[str, Any] = {}
-    for column in frame.columns.drop("text"):
+    for column in frame.columns.drop(TEXT_COLUMN):
         mode = frame[column].dropna().mode()
         value = mode.iloc[0] if len(mode) else None
         example[column] = value.item() if isinstance(value, np.generic) else value

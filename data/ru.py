@@ -1,0 +1,94 @@
+"""Russian court decisions (HSE × Novaya Gazeta markup): criminal drug cases and
+administrative offences at public assemblies.
+
+Inputs: the facts (fabula) and evidence sections, the kind of proceeding and the year. The
+operative part, the court's reasoning, the cited norms and the whole text state the outcome,
+and the introduction names the judge, so none of them is an input.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+from data.schema import CaseOutcome, CaseRecord, Corpus
+
+DATASET = "ru"
+JURISDICTION = "Russian courts of general jurisdiction"
+FOLDER, FILE = "ru_court_decisions_hse_novaya", "ru_court_decisions.jsonl.gz"
+INPUT_SECTIONS = ("facts", "evidence")
+OUTCOME_FIELDS = (
+    "outcome", "outcome_source", "convicted", "fine_amount_rub", "prison_term_y_m_d",
+    "colony_type", "suspended", "main_article", "plea_guilty",
+)  # fmt: skip
+LEAKING_SECTIONS = ("resolution", "reasoning", "legal_norms", "intro", "text", "text_tagged")
+# Sanction types with too few cases to learn from fall into "other".
+LABELS = {
+    "imprisonment": "imprisonment",
+    "suspended_imprisonment": "suspended_imprisonment",
+    "fine": "fine",
+    "administrative_arrest": "administrative_arrest",
+    "terminated": "terminated",
+}
+OTHER = "other"
+CLASSES = (*LABELS.values(), OTHER)
+FIELD_LABELS = {"proceeding": "Kind of proceeding", "year": "Year of the decision"}
+
+
+def read_split(path: Path | str, limit: int | None = None) -> Corpus:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no Russian decisions file at {path}")
+    opener = gzip.open if path.suffix == ".gz" else open
+    records, outcomes = [], []
+    with opener(path, "rt", encoding="utf-8") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if limit is not None and len(records) >= limit:
+                break
+            try:
+                record, outcome = parse_case(json.loads(line))
+            except (json.JSONDecodeError, KeyError, TypeError) as error:
+                raise ValueError(
+                    f"{path}:{line_number}: not a decision record ({error})"
+                ) from error
+            if record.paragraphs:
+                records.append(record)
+                outcomes.append(outcome)
+    return Corpus(DATASET, tuple(records), tuple(outcomes), sources=(str(path),))
+
+
+def parse_case(case: dict[str, Any]) -> tuple[CaseRecord, CaseOutcome]:
+    paragraphs = tuple(
+        line.strip()
+        for section in INPUT_SECTIONS
+        for block in case.get(section) or ()
+        for line in str(block).split("\n")
+        if line.strip()
+    )
+    date = case.get("decision_date") or ""
+    year = int(date[:4]) if date[:4].isdigit() else None
+    proceeding = str(case.get("proceeding") or "unknown")
+    record = CaseRecord(
+        case_id=f"ru-{case['id']}",
+        dataset=DATASET,
+        jurisdiction=JURISDICTION,
+        court=proceeding,
+        decision_year=year,
+        parties=(),
+        title=f"Дело № {case['case_number']}" if case.get("case_number") else str(case["id"]),
+        paragraphs=paragraphs,
+        inputs={"proceeding": proceeding, "year": year},
+        metadata={"collection": case.get("collection")},
+    )
+    outcome = CaseOutcome(
+        case_id=record.case_id,
+        label=LABELS.get(str(case["outcome"]), OTHER),
+        summary=str(case["outcome"]),
+    )
+    return record, outcome
+
+
+def default_splits(data_dir: Path) -> list[Path]:
+    return [data_dir / FOLDER / FILE]

@@ -1,0 +1,59 @@
+"""Russian decisions: inputs are facts and evidence only, never the operative part."""
+
+import copy
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from data import ru
+from data.schema import model_input
+from data.settings import DataSettings
+
+
+@pytest.fixture(scope="module")
+def raw_cases() -> list[dict]:
+    path = DataSettings().resolved_data_dir() / ru.FOLDER / ru.FILE
+    if not path.is_file():
+        pytest.skip("Russian data not found")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def _write(cases: list[dict], path: Path) -> Path:
+    with gzip.open(path, "wt", encoding="utf-8") as out:
+        for case in cases:
+            out.write(json.dumps(case, ensure_ascii=False) + "\n")
+    return path
+
+
+def test_labels_and_inputs(raw_cases, tmp_path):
+    corpus = ru.read_split(_write(raw_cases[:200], tmp_path / "cases.jsonl.gz"))
+    assert set(corpus.labels()) <= set(ru.CLASSES)
+    kept = [c for c in raw_cases[:200] if c["facts"] or c["evidence"]]
+    assert [r.case_id for r in corpus.records] == [f"ru-{c['id']}" for c in kept]
+    for record, case in zip(corpus.records, kept, strict=True):
+        assert set(record.inputs) == {"proceeding", "year"}
+        assert record.text.replace("\n\n", "") == "".join(
+            line.strip() for block in case["facts"] + case["evidence"]
+            for line in block.split("\n") if line.strip()
+        )  # fmt: skip
+
+
+def test_outcome_sections_never_reach_model_input(raw_cases, tmp_path):
+    cases = raw_cases[:200]
+    scrubbed = copy.deepcopy(cases)
+    for case in scrubbed:
+        for section in ru.LEAKING_SECTIONS:
+            case[section] = [] if isinstance(case[section], list) else ""
+        for name in ru.OUTCOME_FIELDS:
+            if name != "outcome":
+                case[name] = None
+    original = ru.read_split(_write(cases, tmp_path / "a.jsonl.gz"))
+    blanked = ru.read_split(_write(scrubbed, tmp_path / "b.jsonl.gz"))
+    assert model_input(original.records) == model_input(blanked.records)
+    for record, case in zip(original.records, cases, strict=False):
+        resolution = " ".join(case["resolution"])
+        if len(resolution) > 50:
+            assert resolution[:50] not in record.text

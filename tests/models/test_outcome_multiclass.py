@@ -1,0 +1,45 @@
+"""The same estimator on a multi-class task: Russian decisions' sanction types."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from data import ru
+from data.datasets import get_dataset
+from data.schema import model_input
+from data.settings import DataSettings
+from features.embedding import SentenceEmbedder
+from models.outcome import CaseOutcomeClassifier
+from training.metrics import classification_report
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    path = DataSettings().resolved_data_dir() / ru.FOLDER / ru.FILE
+    if not path.is_file():
+        pytest.skip("Russian data not found")
+    # The file holds administrative rulings first, then criminal judgments: take both.
+    return ru.read_split(path, limit=1000).subset(range(0, 990, 6))
+
+
+def test_multiclass_probabilities_reasons_and_report(corpus, embedding_cache):
+    spec = get_dataset("ru")
+    frame = pd.DataFrame(model_input(corpus.records))
+    labels = np.asarray(corpus.labels())
+    estimator = CaseOutcomeClassifier(
+        embedder=SentenceEmbedder(cache_dir=embedding_cache),
+        categorical=spec.categorical,
+        numeric=spec.numeric,
+        field_labels=dict(spec.field_labels),
+    ).fit(frame[:130], labels[:130])
+    assert len(estimator.classes_) >= 4
+    proba = estimator.predict_proba(frame[130:])
+    assert proba.shape == (len(frame) - 130, len(estimator.classes_))
+    assert np.allclose(proba.sum(axis=1), 1)
+    report = classification_report(labels[130:], proba, list(estimator.classes_), None)
+    assert report["macro_f1"] > report["majority_macro_f1"]
+    assert report["positive_rate"] is None and 0 <= report["brier"] <= 2
+    reasons = estimator.explain(frame[130:131])[0]
+    fields = [r for r in reasons if r["kind"] == "feature"]
+    assert {r["feature"] for r in fields} <= {"proceeding", "year"}
+    assert all(".0 " not in r["explanation"] for r in fields)
