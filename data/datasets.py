@@ -27,6 +27,7 @@ class DatasetSpec:
     validation_from: int
     positive_class: str | None = None  # binary tasks: the class whose probability is scored
     field_labels: Mapping[str, str] = field(default_factory=dict)
+    language: str = "en"  # of the texts: stop words of the keyword index
 
 
 def _not_automated(name: str, where: str) -> Callable[[DataSettings], list[Path]]:
@@ -80,6 +81,7 @@ DATASETS: dict[str, DatasetSpec] = {
         numeric=("year",),
         validation_from=2015,
         field_labels=ru.FIELD_LABELS,
+        language="ru",
     ),
 }
 

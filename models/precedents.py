@@ -1,15 +1,22 @@
-"""The precedent index: every indexed passage of every past case, searchable by meaning.
+"""The precedent index: every indexed passage of every past case, searchable by meaning
+and by words.
 
 On disk, one folder per version (data fingerprint + embedding model + chunking) under
 ``<index_dir>/<dataset>/``, and a ``CURRENT`` file naming the version being served. A build
 writes a scratch folder and renames it into place, then swaps ``CURRENT`` atomically: a
 crashed build leaves the previous index serving.
 
-Search is exact (one matrix product over L2-normalised vectors). Each indexed passage scores
-its best match among the query's passages; a case scores a rank-weighted mean of its best
-``PASSAGES_PER_CASE`` passages (weights 1, 1/4, 1/16): the best passage leads, and further
-matching passages lift a case above one that shares a single stock paragraph. A case's own
-text or any one of its passages finds it first.
+Three ways to search the same passages:
+
+- ``semantic``: cosine similarity of passage embeddings. Exact (one matrix product) for
+  small corpora and whenever asked; an HNSW graph (FAISS) above ``ANN_MIN_PASSAGES``.
+- ``keyword``: BM25 (bm25s) over the passages' words, for precise legal terms.
+- ``hybrid`` (default): reciprocal rank fusion of the two case rankings.
+
+Each passage scores its best match among the query's passages; a case scores a
+rank-weighted mean of its best ``PASSAGES_PER_CASE`` passages (weights 1, 1/4, 1/16): the
+best passage leads, and further matching passages lift a case above one that shares a
+single stock paragraph.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -30,10 +37,16 @@ from data.schema import CaseOutcome, CaseRecord, Corpus
 from features.chunking import ParagraphChunker, spread_positions
 from features.embedding import SentenceEmbedder
 
-FORMAT = 1
+FORMAT = 2
 CURRENT = "CURRENT"
 PASSAGES_PER_CASE = 3
 RANK_DECAY = 0.25  # weight of a case's k-th best passage is RANK_DECAY ** (k - 1)
+RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
+ANN_MIN_PASSAGES = 100_000  # below this, exact search is fast enough and exact
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 200, 256
+ANN_CANDIDATES = 400  # passages fetched per query passage before filters and aggregation
+Mode = Literal["semantic", "keyword", "hybrid"]
+MODES: tuple[Mode, ...] = ("semantic", "keyword", "hybrid")
 
 
 class IndexUnavailableError(RuntimeError):
@@ -50,6 +63,7 @@ class CaseSummary:
     parties: list[str]
     outcome: str
     violated: list[str]
+    examined: list[str]  # articles ruled on, violated or not
     n_paragraphs: int
 
 
@@ -74,6 +88,7 @@ class SearchFilters:
     year_max: int | None = None
     outcome: str | None = None
     court: str | None = None
+    articles: tuple[str, ...] = ()  # cases that ruled on any of these
     exclude_case_ids: tuple[str, ...] = ()
 
 
@@ -93,6 +108,8 @@ class IndexManifest:
     dimension: int
     built_at: str
     build_seconds: float
+    language: str = "en"
+    ann: str = "none"
     format: int = FORMAT
     sources: list[str] = field(default_factory=list)
 
@@ -118,8 +135,11 @@ def build_index(
     root: Path,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    language: str = "en",
+    ann_min_passages: int = ANN_MIN_PASSAGES,
 ) -> Path:
-    """Embed (through the cache) and write a new index version; make it CURRENT."""
+    """Embed (through the cache), index words and vectors, write a new version, make it
+    CURRENT. ``language`` picks the keyword index's stop words."""
     started = time.perf_counter()
     dataset_dir = root / corpus.dataset
     dataset_dir.mkdir(parents=True, exist_ok=True)
@@ -153,6 +173,11 @@ def build_index(
         )
         _write_lines(scratch / "passages", (c.text for c in chunks))
         _write_lines(scratch / "documents", (list(r.paragraphs) for r, _ in kept))
+        _write_keyword_index(scratch / "keyword", [c.text for c in chunks], language)
+        ann = "none"
+        if len(chunks) >= ann_min_passages:
+            _write_ann_index(scratch / "ann.faiss", vectors)
+            ann = f"hnsw-m{HNSW_M}"
         summaries = [asdict(_summary(r, o)) for r, o in kept]
         (scratch / "cases.json").write_text(json.dumps(summaries, ensure_ascii=False))
         manifest = IndexManifest(
@@ -170,6 +195,8 @@ def build_index(
             dimension=int(vectors.shape[1]),
             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             build_seconds=round(time.perf_counter() - started, 1),
+            language=language,
+            ann=ann,
             sources=list(corpus.sources),
         )
         # The manifest goes last: a folder without one is an unfinished build.
@@ -185,37 +212,38 @@ def build_index(
 
 
 class PrecedentIndex:
-    """A loaded index version. Thread-safe for concurrent searches (read-only arrays)."""
+    """A loaded index version. Thread-safe for concurrent searches (read-only state)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         try:
             self.manifest = IndexManifest(**json.loads((directory / "manifest.json").read_text()))
+            if self.manifest.format != FORMAT:
+                raise ValueError(f"format {self.manifest.format}, this server reads {FORMAT}")
             self.vectors = np.load(directory / "vectors.npy")
             self.chunk_case = np.load(directory / "chunk_case.npy")
             self.chunk_span = np.load(directory / "chunk_span.npy")
-            self.cases = [
-                CaseSummary(**c) for c in json.loads((directory / "cases.json").read_text())
-            ]
+            cases = json.loads((directory / "cases.json").read_text())
+            self.cases = [CaseSummary(**c) for c in cases]
             self._passage_offsets = np.load(directory / "passages.offsets.npy")
             self._document_offsets = np.load(directory / "documents.offsets.npy")
+            self.keyword = _load_keyword_index(directory / "keyword")
+            self.ann = (
+                _load_ann_index(directory / "ann.faiss") if self.manifest.ann != "none" else None
+            )
         except (OSError, ValueError, TypeError, KeyError) as error:
             raise IndexUnavailableError(
                 f"precedent index at {directory} is unreadable ({error}): rebuild it with "
                 f"`casecast index --dataset {directory.parent.name}`"
             ) from error
-        if not (
-            len(self.vectors)
-            == len(self.chunk_case)
-            == len(self.chunk_span)
-            == len(self._passage_offsets) - 1
-            == self.manifest.n_chunks
-        ):
+        sizes = {len(self.vectors), len(self.chunk_case), len(self.chunk_span),
+                 len(self._passage_offsets) - 1, self.manifest.n_chunks}  # fmt: skip
+        if len(sizes) != 1:
             raise IndexUnavailableError(
                 f"precedent index at {directory} is inconsistent: rebuild it"
             )
         self._position = {c.case_id: i for i, c in enumerate(self.cases)}
-        # Chunks are stored case by case; these are each case's first row for reduceat.
+        # Passages are stored case by case; each case's first row.
         self._case_starts = np.searchsorted(self.chunk_case, np.arange(len(self.cases)))
         self._years = np.asarray([c.year if c.year is not None else -1 for c in self.cases])
 
@@ -235,34 +263,48 @@ class PrecedentIndex:
     def search(
         self,
         query_vectors: np.ndarray,
+        query_text: str = "",
         k: int = 10,
         filters: SearchFilters | None = None,
+        mode: Mode = "hybrid",
         passages_per_case: int = PASSAGES_PER_CASE,
+        exact: bool = False,
     ) -> list[PrecedentHit]:
-        """The ``k`` cases closest to the query's passages, each with its best passages."""
-        if len(query_vectors) == 0 or len(self.cases) == 0:
-            return []
+        """The ``k`` cases closest to the query, each with its best passages."""
+        if mode not in MODES:
+            raise ValueError(f"unknown search mode {mode!r}; choose from {', '.join(MODES)}")
         allowed = self._allowed(filters or SearchFilters())
-        if not allowed.any():
+        if not allowed.any() or not len(self.cases):
             return []
-        best_per_chunk = (query_vectors.astype(np.float32) @ self.vectors.T).max(axis=0)
-        scores = self._case_scores(best_per_chunk, passages_per_case)
-        scores[~allowed] = -np.inf
-        k = min(k, int(allowed.sum()))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [self._hit(int(c), float(scores[c]), best_per_chunk, passages_per_case) for c in top]
-
-    def _case_scores(self, best_per_chunk: np.ndarray, top_n: int) -> np.ndarray:
-        """Rank-weighted mean of each case's ``top_n`` best passage scores."""
-        order = np.lexsort((-best_per_chunk, self.chunk_case))  # by case, best passage first
-        rank = np.arange(len(order)) - self._case_starts[self.chunk_case[order]]
-        kept = rank < top_n
-        keep, weight = order[kept], RANK_DECAY ** rank[kept].astype(np.float64)
-        cases = self.chunk_case[keep]
-        sums = np.bincount(cases, weights=weight * best_per_chunk[keep], minlength=len(self.cases))
-        norms = np.bincount(cases, weights=weight, minlength=len(self.cases))
-        return (sums / np.maximum(norms, 1e-12)).astype(np.float32)
+        passage_allowed = allowed[self.chunk_case]
+        per_mode: dict[str, np.ndarray] = {}
+        if mode in ("semantic", "hybrid") and len(query_vectors):
+            per_mode["semantic"] = self._semantic_passage_scores(
+                query_vectors, passage_allowed, exact
+            )
+        if mode in ("keyword", "hybrid") and query_text.strip():
+            per_mode["keyword"] = self._keyword_passage_scores(query_text, passage_allowed)
+        if not per_mode:
+            return []
+        case_scores = {m: self._case_scores(p, passages_per_case) for m, p in per_mode.items()}
+        scores = (
+            case_scores[mode]
+            if mode != "hybrid"
+            else _reciprocal_rank_fusion(list(case_scores.values()))
+        )
+        candidates = np.flatnonzero(np.isfinite(scores))
+        if not len(candidates):
+            return []
+        top = candidates[np.argsort(-scores[candidates], kind="stable")[:k]]
+        passage_order = (
+            per_mode[mode] if mode != "hybrid" else _passage_fusion(list(per_mode.values()))
+        )
+        shown = per_mode.get("semantic", per_mode.get("keyword"))
+        assert shown is not None
+        return [
+            self._hit(int(c), float(scores[c]), passage_order, shown, passages_per_case)
+            for c in top
+        ]
 
     def position(self, case_id: str) -> int | None:
         return self._position.get(case_id)
@@ -278,15 +320,66 @@ class PrecedentIndex:
         paragraphs = _read_line(self.directory / "documents", self._document_offsets, position)
         return self.cases[position], paragraphs
 
-    def _hit(self, case: int, score: float, best_per_chunk: np.ndarray, n: int) -> PrecedentHit:
+    def _semantic_passage_scores(
+        self, query_vectors: np.ndarray, passage_allowed: np.ndarray, exact: bool
+    ) -> np.ndarray:
+        """Best similarity of each passage to any query passage; -inf where not a candidate."""
+        queries = np.ascontiguousarray(query_vectors, dtype=np.float32)
+        scores = np.full(len(self.vectors), -np.inf, dtype=np.float32)
+        # Filters that leave few passages make exact search cheap and ANN recall poor.
+        if self.ann is None or exact or passage_allowed.mean() < 0.2:
+            rows = np.flatnonzero(passage_allowed)
+            scores[rows] = (queries @ self.vectors[rows].T).max(axis=0)
+            return scores
+        import faiss
+
+        params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, ANN_CANDIDATES))
+        found_scores, found = self.ann.search(queries, ANN_CANDIDATES, params=params)
+        valid = found >= 0
+        np.maximum.at(scores, found[valid], found_scores[valid])
+        scores[~passage_allowed] = -np.inf
+        return scores
+
+    def _keyword_passage_scores(self, query_text: str, passage_allowed: np.ndarray) -> np.ndarray:
+        """BM25 score of each passage; -inf where no query word occurs or not allowed."""
+        import bm25s
+
+        tokens = bm25s.tokenize(
+            [query_text], stopwords=self.manifest.language, return_ids=False, show_progress=False
+        )[0]
+        scores = np.asarray(self.keyword.get_scores(list(dict.fromkeys(tokens))), dtype=np.float32)
+        scores[(scores <= 0) | ~passage_allowed] = -np.inf
+        return scores
+
+    def _case_scores(self, passage_scores: np.ndarray, top_n: int) -> np.ndarray:
+        """Rank-weighted mean of each case's ``top_n`` best passage scores; -inf for cases
+        with no candidate passage."""
+        order = np.lexsort((-passage_scores, self.chunk_case))  # by case, best passage first
+        rank = np.arange(len(order)) - self._case_starts[self.chunk_case[order]]
+        kept = (rank < top_n) & np.isfinite(passage_scores[order])
+        keep, weight = order[kept], RANK_DECAY ** rank[kept].astype(np.float64)
+        cases = self.chunk_case[keep]
+        sums = np.bincount(cases, weights=weight * passage_scores[keep], minlength=len(self.cases))
+        norms = np.bincount(cases, weights=weight, minlength=len(self.cases))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores = np.where(norms > 0, sums / norms, -np.inf)
+        return scores.astype(np.float64)
+
+    def _hit(
+        self, case: int, score: float, order_by: np.ndarray, shown: np.ndarray, n: int
+    ) -> PrecedentHit:
         start = self._case_starts[case]
         stop = self._case_starts[case + 1] if case + 1 < len(self.cases) else len(self.chunk_case)
-        rows = sorted(range(start, stop), key=lambda r: -best_per_chunk[r])[:n]
+        rows = [
+            r
+            for r in sorted(range(start, stop), key=lambda r: -order_by[r])
+            if np.isfinite(order_by[r])
+        ][:n]
         passages = [
             Passage(
                 paragraphs=(int(self.chunk_span[r][0]) + 1, int(self.chunk_span[r][1]) + 1),
                 text=_read_line(self.directory / "passages", self._passage_offsets, r),
-                score=round(float(best_per_chunk[r]), 4),
+                score=round(float(shown[r]), 4) if np.isfinite(shown[r]) else 0.0,
             )
             for r in rows
         ]
@@ -298,6 +391,7 @@ class PrecedentIndex:
             allowed &= self._years >= filters.year_min
         if filters.year_max is not None:
             allowed &= (self._years <= filters.year_max) & (self._years >= 0)
+        articles = {a.strip().upper() for a in filters.articles if a.strip()}
         for i, case in enumerate(self.cases):
             if not allowed[i]:
                 continue
@@ -305,12 +399,66 @@ class PrecedentIndex:
                 (filters.respondent and filters.respondent.upper() not in case.parties)
                 or (filters.outcome and case.outcome != filters.outcome)
                 or (filters.court and (case.court or "").upper() != filters.court.upper())
+                or (articles and articles.isdisjoint(a.upper() for a in case.examined))
             ):
                 allowed[i] = False
         for case_id in filters.exclude_case_ids:
             if case_id in self._position:
                 allowed[self._position[case_id]] = False
         return allowed
+
+
+def _reciprocal_rank_fusion(case_scores: Sequence[np.ndarray]) -> np.ndarray:
+    """Sum over rankings of 1 / (RRF_K + rank); -inf for cases no ranking found."""
+    fused = np.zeros(len(case_scores[0]))
+    found = np.zeros(len(case_scores[0]), dtype=bool)
+    for scores in case_scores:
+        ranked = np.flatnonzero(np.isfinite(scores))
+        ranked = ranked[np.argsort(-scores[ranked], kind="stable")]
+        fused[ranked] += 1.0 / (RRF_K + np.arange(1, len(ranked) + 1))
+        found[ranked] = True
+    fused[~found] = -np.inf
+    return fused
+
+
+def _passage_fusion(passage_scores: Sequence[np.ndarray]) -> np.ndarray:
+    """Passages ordered by reciprocal rank fusion too (used to pick each case's passages)."""
+    return _reciprocal_rank_fusion(passage_scores)
+
+
+def _write_keyword_index(directory: Path, texts: list[str], language: str) -> None:
+    import bm25s
+
+    tokens = bm25s.tokenize(texts, stopwords=language, show_progress=False)
+    keyword = bm25s.BM25()
+    keyword.index(tokens, show_progress=False)
+    keyword.save(str(directory), show_progress=False)
+
+
+def _load_keyword_index(directory: Path) -> Any:
+    import bm25s
+
+    if not (directory / "params.index.json").is_file():
+        raise OSError(f"no keyword index in {directory}")
+    return bm25s.BM25.load(str(directory), show_progress=False)
+
+
+def _write_ann_index(path: Path, vectors: np.ndarray) -> None:
+    import faiss
+
+    graph = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    graph.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(graph, str(path))
+
+
+def _load_ann_index(path: Path) -> Any:
+    import faiss
+
+    try:
+        return faiss.read_index(str(path))
+    except RuntimeError as error:  # FAISS reports a bad file as RuntimeError
+        raise OSError(str(error)) from error
 
 
 def query_vectors(
@@ -335,6 +483,7 @@ def _summary(record: CaseRecord, outcome: CaseOutcome) -> CaseSummary:
         parties=list(record.parties),
         outcome=outcome.label,
         violated=list(outcome.violated),
+        examined=sorted(set(outcome.violated) | set(outcome.non_violated)),
         n_paragraphs=len(record.paragraphs),
     )
 

@@ -88,6 +88,12 @@ class PrecedentFilters(_Strict):
     year_max: int | None = Field(default=None, ge=1900, le=2100)
     outcome: str | None = Field(default=None, max_length=64, examples=["violation"])
     court: str | None = Field(default=None, max_length=64, examples=["CHAMBER"])
+    articles: list[Annotated[str, Field(max_length=16)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="cases that ruled on any of these",
+        examples=[["6", "P1"]],
+    )
 
 
 class PrecedentSearchRequest(_Strict):
@@ -100,6 +106,9 @@ class PrecedentSearchRequest(_Strict):
         description="find cases like this indexed case instead of a text",
     )
     k: int = Field(default=10, ge=1, le=50)
+    mode: Literal["semantic", "keyword", "hybrid"] = Field(
+        default="hybrid", description="by meaning, by words (BM25), or both fused"
+    )
     filters: PrecedentFilters = Field(default_factory=PrecedentFilters)
 
     _text_not_blank = field_validator("text")(_not_blank)
@@ -121,6 +130,7 @@ class CaseFields(BaseModel):
     parties: list[str]
     outcome: str
     violated_articles: list[str]
+    examined_articles: list[str] = Field(description="articles ruled on, violated or not")
 
 
 class PrecedentOut(CaseFields):
@@ -132,6 +142,7 @@ class IndexRef(BaseModel):
     version: str
     embedding_model: str
     n_cases: int
+    mode: str
 
 
 class PrecedentSearchResponse(BaseModel):

@@ -6,6 +6,7 @@ error message (served as 503 with what to do), so the server always starts.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from data.datasets import get_dataset
@@ -24,6 +26,7 @@ from features.chunking import ParagraphChunker
 from features.embedding import SentenceEmbedder
 from models.precedents import (
     IndexUnavailableError,
+    Mode,
     PrecedentHit,
     PrecedentIndex,
     SearchFilters,
@@ -164,23 +167,31 @@ class PrecedentService:
         return self.index
 
     def search(
-        self, text: str | None, case_id: str | None, k: int, filters: SearchFilters
+        self,
+        text: str | None,
+        case_id: str | None,
+        k: int,
+        filters: SearchFilters,
+        mode: Mode = "hybrid",
     ) -> list[PrecedentHit]:
         index = self.require()
         if case_id is not None:
             position = index.position(case_id)
-            if position is None:
+            found = index.case(case_id)
+            if position is None or found is None:
                 raise NotFoundError(f"case {case_id} is not in the {self.dataset} index")
-            vectors = index.case_vectors(position)
-            filters = SearchFilters(
-                **{**filters.__dict__, "exclude_case_ids": (*filters.exclude_case_ids, case_id)}
-            )
+            vectors, query_text = index.case_vectors(position), "\n\n".join(found[1])
+            excluded = (*filters.exclude_case_ids, case_id)
+            filters = dataclasses.replace(filters, exclude_case_ids=excluded)
         else:
             assert text is not None and self.embedder is not None and self.chunker is not None
-            vectors = query_vectors(
-                split_paragraphs(text), self.embedder, self.chunker, self.max_query_passages
-            )
-        return index.search(vectors, k=k, filters=filters)
+            query_text = text
+            vectors = np.zeros((0, index.manifest.dimension), dtype=np.float32)
+            if mode != "keyword":
+                vectors = query_vectors(
+                    split_paragraphs(text), self.embedder, self.chunker, self.max_query_passages
+                )
+        return index.search(vectors, query_text, k=k, filters=filters, mode=mode)
 
 
 class Services:

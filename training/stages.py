@@ -244,6 +244,7 @@ def index(dataset: str, settings: CasecastSettings, limit_per_split: int | None 
             settings.index_dir,
             progress=advance,
             on_total=set_total,
+            language=spec.language,
         )
     manifest = json.loads((directory / "manifest.json").read_text())
     experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)
@@ -274,6 +275,7 @@ def index(dataset: str, settings: CasecastSettings, limit_per_split: int | None 
             }
         )
         mlflow.log_dict(manifest, "index/manifest.json")
+        mlflow.log_artifacts(str(directory), "index/files")
     return directory
 
 

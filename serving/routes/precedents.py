@@ -28,9 +28,9 @@ def search(body: PrecedentSearchRequest, services: ServicesDep) -> PrecedentSear
     if body.text is not None:
         services.check_text(body.text)
     service = services.precedent(body.dataset)
-    hits = service.search(
-        body.text, body.case_id, body.k, SearchFilters(**body.filters.model_dump())
-    )
+    fields = body.filters.model_dump()
+    filters = SearchFilters(**{**fields, "articles": tuple(fields["articles"])})
+    hits = service.search(body.text, body.case_id, body.k, filters, body.mode)
     manifest = service.require().manifest
     return PrecedentSearchResponse(
         dataset=body.dataset,
@@ -39,6 +39,7 @@ def search(body: PrecedentSearchRequest, services: ServicesDep) -> PrecedentSear
             version=manifest.version,
             embedding_model=manifest.embedding_model_id,
             n_cases=manifest.n_cases,
+            mode=body.mode,
         ),
     )
 
@@ -53,6 +54,7 @@ def case_fields(case: CaseSummary) -> dict[str, Any]:
         "parties": case.parties,
         "outcome": case.outcome,
         "violated_articles": case.violated,
+        "examined_articles": case.examined,
     }
 
 

@@ -59,7 +59,7 @@ def test_manifest_versions_the_index(index, corpus):
 
 def test_a_cases_own_facts_retrieve_it_first(index, corpus, parts):
     for record in corpus.records[:25]:
-        hits = index.search(_query(record.paragraphs, parts), k=3)
+        hits = index.search(_query(record.paragraphs, parts), k=3, mode="semantic")
         assert hits[0].case.case_id == record.case_id
         assert hits[0].score > 0.9
 
@@ -70,7 +70,7 @@ def test_a_single_passage_finds_its_case_unless_another_holds_a_verbatim_copy(in
     first = 0
     for record in corpus.records[:40]:
         stored = index.case_vectors(index.position(record.case_id))
-        hits = index.search(stored[:1], k=5)
+        hits = index.search(stored[:1], k=5, mode="semantic")
         ids = [h.case.case_id for h in hits]
         assert record.case_id in ids
         own = ids.index(record.case_id)
@@ -84,7 +84,7 @@ def test_a_single_passage_finds_its_case_unless_another_holds_a_verbatim_copy(in
 def test_best_passage_is_shown_with_its_paragraph_numbers(index, corpus):
     record = corpus.records[7]
     stored = index.case_vectors(index.position(record.case_id))
-    hits = index.search(stored[:1], k=5)
+    hits = index.search(stored[:1], k=5, mode="semantic")
     own = next(h for h in hits if h.case.case_id == record.case_id)
     best = own.passages[0]
     first, last = best.paragraphs
@@ -94,7 +94,7 @@ def test_best_passage_is_shown_with_its_paragraph_numbers(index, corpus):
 
 
 def test_results_carry_outcome_and_at_most_three_passages(index, corpus, parts):
-    hits = index.search(_query(corpus.records[3].paragraphs, parts), k=5)
+    hits = index.search(_query(corpus.records[3].paragraphs, parts), k=5, mode="semantic")
     outcomes = {o.case_id: o for o in corpus.outcomes}
     for hit in hits:
         assert hit.case.outcome == outcomes[hit.case.case_id].label
@@ -166,3 +166,78 @@ def test_rebuilding_the_same_data_reuses_the_version(index_root, corpus, parts):
 
 def test_empty_query_returns_nothing(index):
     assert index.search(np.zeros((0, 384), dtype=np.float32), k=5) == []
+    assert index.search(np.zeros((0, 384), dtype=np.float32), "  ", k=5, mode="keyword") == []
+
+
+def test_keyword_mode_finds_a_rare_term(index, corpus):
+    """A name that occurs in one case's indexed passages finds that case by words alone."""
+    import re
+    from collections import Counter
+
+    texts = {}
+    for row in range(index.manifest.n_chunks):
+        case = index.cases[int(index.chunk_case[row])].case_id
+        texts.setdefault(case, []).append(
+            precedents._read_line(index.directory / "passages", index._passage_offsets, row)
+        )
+    counts = Counter(
+        w.lower() for t in texts.values() for w in set(re.findall(r"[A-Z][a-z]{6,}", " ".join(t)))
+    )
+    case_id, rare = next(
+        (case, words)
+        for case, passages in texts.items()
+        if (
+            words := [
+                w
+                for w in re.findall(r"[A-Z][a-z]{6,}", " ".join(passages))
+                if counts[w.lower()] == 1
+            ]
+        )
+    )
+    hits = index.search(np.zeros((0, 384), dtype=np.float32), rare[0], k=3, mode="keyword")
+    assert hits[0].case.case_id == case_id
+    assert rare[0].lower() in hits[0].passages[0].text.lower()
+
+
+def test_hybrid_differs_from_both_parts_when_they_disagree(index, corpus, parts):
+    for record in corpus.records[:40]:
+        text = record.paragraphs[-1]
+        vectors = _query([text], parts)
+        semantic = [h.case.case_id for h in index.search(vectors, text, 10, mode="semantic")]
+        keyword = [h.case.case_id for h in index.search(vectors, text, 10, mode="keyword")]
+        if semantic[:3] != keyword[:3]:
+            break
+    else:
+        pytest.fail("no query on which the two parts disagree")
+    hybrid = [h.case.case_id for h in index.search(vectors, text, 10, mode="hybrid")]
+    assert hybrid != semantic and hybrid != keyword
+    assert set(hybrid[:3]) <= set(semantic[:10]) | set(keyword[:10])
+
+
+def test_articles_filter_keeps_cases_that_ruled_on_them(index, corpus, parts):
+    hits = index.search(
+        _query(corpus.records[0].paragraphs, parts),
+        "",
+        k=N_CASES,
+        filters=SearchFilters(articles=("6",)),
+        mode="semantic",
+    )
+    expected = {o.case_id for o in corpus.outcomes if "6" in (*o.violated, *o.non_violated)}
+    assert {h.case.case_id for h in hits} == expected and expected
+
+
+def test_ann_path_agrees_with_exact_search(tmp_path, corpus, parts):
+    embedder, chunker = parts
+    build_index(corpus, embedder, chunker, 2, tmp_path, ann_min_passages=1)
+    graph = PrecedentIndex.load(tmp_path, "echr")
+    assert graph.ann is not None and graph.manifest.ann.startswith("hnsw")
+    for record in corpus.records[:15]:
+        query = _query(record.paragraphs, parts)
+        approximate = graph.search(query, k=5, mode="semantic")
+        exact = graph.search(query, k=5, mode="semantic", exact=True)
+        assert approximate[0].case.case_id == exact[0].case.case_id == record.case_id
+        assert [h.case.case_id for h in approximate] == [h.case.case_id for h in exact]
+    version = (tmp_path / "echr" / "CURRENT").read_text()
+    (tmp_path / "echr" / version / "ann.faiss").write_bytes(b"broken")
+    with pytest.raises(IndexUnavailableError, match="unreadable"):
+        PrecedentIndex.load(tmp_path, "echr")

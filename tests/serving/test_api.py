@@ -183,3 +183,28 @@ def test_openapi_and_page_are_served(client):
     } <= set(spec["paths"])
     page = client.get("/")
     assert page.status_code == 200 and "casecast" in page.text
+
+
+@pytest.mark.parametrize("mode", ["semantic", "keyword", "hybrid"])
+def test_every_search_mode_finds_a_case_from_its_own_facts(client, train_slice, mode):
+    record = train_slice.records[60]
+    response = client.post(
+        "/v1/precedents/search", json={"text": record.text, "k": 3, "mode": mode}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["index"]["mode"] == mode
+    assert body["results"][0]["case_id"] == record.case_id
+
+
+def test_articles_filter_and_bad_mode(client, train_slice):
+    record = train_slice.records[60]
+    response = client.post(
+        "/v1/precedents/search", json={"text": record.text, "k": 50, "filters": {"articles": ["6"]}}
+    )
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert results and all("6" in r["examined_articles"] for r in results)
+    assert all(set(r["violated_articles"]) <= set(r["examined_articles"]) for r in results)
+    bad = client.post("/v1/precedents/search", json={"text": "x", "mode": "fuzzy"})
+    assert bad.status_code == 422 and "mode" in bad.json()["error"]["message"]
