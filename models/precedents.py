@@ -123,7 +123,7 @@ def index_version(
     model = embedder.model_id_.rstrip("/").split("/")[-1]
     return (
         f"{fingerprint}-{model}-{embedder.max_seq_length_}-c{chunker.max_tokens}"
-        f"o{chunker.overlap_tokens}k{max_chunks_per_case}"
+        f"o{chunker.overlap_tokens}k{max_chunks_per_case}-f{FORMAT}"
     )
 
 

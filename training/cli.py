@@ -135,6 +135,38 @@ def index(
     )
 
 
+@app.command("evaluate-retrieval")
+def evaluate_retrieval(
+    dataset: DatasetOption = "echr",
+    queries_from: Annotated[
+        int | None, typer.Option(help="first year of the query cases (default: latest years)")
+    ] = None,
+    n_queries: Annotated[int, typer.Option(help="query cases to sample")] = 200,
+    limit: LimitOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    log: Annotated[bool, typer.Option(help="log the evaluation as an MLflow run")] = True,
+) -> None:
+    """nDCG@10 and recall@100 of semantic, keyword and hybrid search on the current index."""
+    from models.precedents import IndexUnavailableError
+    from training.retrieval import evaluate_retrieval as run
+
+    try:
+        report = run(dataset, CasecastSettings(), queries_from, n_queries, limit, log)
+    except (FileNotFoundError, ValueError, KeyError, IndexUnavailableError) as error:
+        _fail(error)
+    if as_json:
+        sys.stdout.write(json.dumps(report) + "\n")
+        return
+    for mode, figures in report.items():
+        console.print(
+            f"{mode:>9}: nDCG@10 {figures['ndcg_at_10']:.4f}  "
+            f"recall@100 {figures['recall_at_100']:.4f}"
+        )
+    keyword = report["keyword"]["ndcg_at_10"]
+    if keyword > 0:
+        console.print(f"hybrid / keyword nDCG@10: {report['hybrid']['ndcg_at_10'] / keyword:.3f}")
+
+
 @app.command()
 def promote(
     version: Annotated[str, typer.Option(help="registered version to make champion")],
