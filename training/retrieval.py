@@ -1,0 +1,178 @@
+"""Retrieval quality: does search put the precedents that matter on top?
+
+Queries are the facts of later cases, candidates the earlier cases in the same index (a year
+filter hides the rest). Relevance is graded from what the decisions ruled on, which search
+never sees:
+
+- ECHR: 1 if the candidate ruled on an article the query case ruled on; 2 if on a shared
+  article both found the same (violation in both, or no violation in both).
+- SCOTUS: 1 for the same issue area; 2 for the same issue area and the same winner side.
+- Russian decisions: 1 for the same kind of proceeding; 2 for the same sanction as well.
+
+Reported per mode: nDCG@10 (graded) and recall@100 (share of the relevant candidates found).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import mlflow
+import numpy as np
+
+from data.datasets import get_dataset, load_default_corpus
+from data.schema import CaseOutcome, CaseRecord, Corpus
+from features.chunking import ParagraphChunker
+from features.embedding import SentenceEmbedder
+from models.precedents import MODES, PrecedentIndex, SearchFilters, query_vectors
+from models.registry import configure_tracking, ensure_experiment
+from models.settings import CasecastSettings
+from training.progress import progress_bar
+
+MAX_QUERY_PASSAGES = 64
+NDCG_AT, RECALL_AT = 10, 100
+
+
+@dataclass(frozen=True)
+class Judged:
+    record: CaseRecord
+    outcome: CaseOutcome
+
+
+Grader = Callable[[Judged, Judged], int]
+
+
+def echr_grade(query: Judged, candidate: Judged) -> int:
+    def rulings(o: CaseOutcome) -> dict[str, bool]:
+        found = {a: False for a in o.non_violated}
+        found.update({a: True for a in o.violated})
+        return found
+
+    q, c = rulings(query.outcome), rulings(candidate.outcome)
+    shared = q.keys() & c.keys()
+    if not shared:
+        return 0
+    return 2 if any(q[a] == c[a] for a in shared) else 1
+
+
+def scotus_grade(query: Judged, candidate: Judged) -> int:
+    area = query.record.metadata.get("issue_area")
+    if not area or area != candidate.record.metadata.get("issue_area"):
+        return 0
+    return 2 if query.outcome.label == candidate.outcome.label else 1
+
+
+def ru_grade(query: Judged, candidate: Judged) -> int:
+    if query.record.court != candidate.record.court:
+        return 0
+    return 2 if query.outcome.label == candidate.outcome.label else 1
+
+
+GRADERS: dict[str, Grader] = {"echr": echr_grade, "scotus": scotus_grade, "ru": ru_grade}
+
+
+def ndcg(grades_in_rank_order: list[int], all_grades: list[int], at: int) -> float:
+    def dcg(grades: list[int]) -> float:
+        return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(grades[:at]))
+
+    ideal = dcg(sorted(all_grades, reverse=True))
+    return dcg(grades_in_rank_order) / ideal if ideal > 0 else 0.0
+
+
+def evaluate_retrieval(
+    dataset: str,
+    settings: CasecastSettings,
+    queries_from: int | None = None,
+    n_queries: int = 200,
+    limit_per_split: int | None = None,
+    log_run: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """nDCG@10 and recall@100 of each search mode on the current index of ``dataset``."""
+    spec = get_dataset(dataset)
+    corpus = load_default_corpus(spec.name, settings, limit_per_split)
+    index = PrecedentIndex.load(settings.index_dir, spec.name)
+    grade = GRADERS[spec.name]
+    queries_from = queries_from or _latest_year_with_enough_queries(corpus, n_queries)
+    judged = {r.case_id: Judged(r, o) for r, o in zip(corpus.records, corpus.outcomes, strict=True)}
+    candidates = [
+        judged[c.case_id]
+        for c in index.cases
+        if c.case_id in judged and c.year is not None and c.year < queries_from
+    ]
+    queries = [
+        j
+        for j in judged.values()
+        if (j.record.decision_year or 0) >= queries_from
+        and any(grade(j, c) for c in candidates[:: max(1, len(candidates) // 500)] or candidates)
+    ]
+    rng = np.random.default_rng(0)
+    if len(queries) > n_queries:
+        queries = [queries[i] for i in sorted(rng.choice(len(queries), n_queries, replace=False))]
+    if not queries or not candidates:
+        raise ValueError(f"no queries from {queries_from} on, or no earlier cases to find")
+
+    manifest = index.manifest
+    embedder = SentenceEmbedder(
+        model=manifest.embedding_model,
+        max_seq_length=manifest.embedding_max_seq_length,
+        cache_dir=settings.embedding_cache_dir,
+    ).fit()
+    chunker = ParagraphChunker(manifest.chunk_tokens, manifest.chunk_overlap).fit()
+    filters = SearchFilters(year_max=queries_from - 1)
+    totals: dict[str, dict[str, list[float]]] = {m: {"ndcg": [], "recall": []} for m in MODES}
+    with progress_bar("retrieval queries", total=len(queries)) as (advance, _):
+        for query in queries:
+            grades = {c.record.case_id: grade(query, c) for c in candidates}
+            relevant = {case_id for case_id, g in grades.items() if g > 0}
+            vectors = query_vectors(
+                list(query.record.paragraphs), embedder, chunker, MAX_QUERY_PASSAGES
+            )
+            for mode in MODES:
+                hits = index.search(vectors, query.record.text, k=RECALL_AT, filters=filters,
+                                    mode=mode)  # fmt: skip
+                ranked = [grades.get(h.case.case_id, 0) for h in hits]
+                totals[mode]["ndcg"].append(ndcg(ranked, list(grades.values()), NDCG_AT))
+                found = {h.case.case_id for h in hits} & relevant
+                totals[mode]["recall"].append(len(found) / len(relevant) if relevant else 0.0)
+            advance(1)
+
+    report = {
+        mode: {
+            "ndcg_at_10": float(np.mean(values["ndcg"])),
+            "recall_at_100": float(np.mean(values["recall"])),
+            "n_queries": len(queries),
+            "n_candidates": len(candidates),
+            "queries_from": queries_from,
+        }
+        for mode, values in totals.items()
+    }
+    if log_run:
+        _log(spec.name, settings, report, manifest.version)
+    return report
+
+
+def _latest_year_with_enough_queries(corpus: Corpus, wanted: int) -> int:
+    """The latest year such that the cases from it on number at least ``wanted``."""
+    years = sorted((r.decision_year for r in corpus.records if r.decision_year), reverse=True)
+    return years[min(wanted, len(years)) - 1]
+
+
+def _log(dataset: str, settings: CasecastSettings, report: dict[str, dict[str, Any]],
+         index_version: str) -> None:  # fmt: skip
+    configure_tracking(settings)
+    experiment_id = ensure_experiment(f"casecast-{dataset}", settings)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"evaluate-retrieval-{dataset}"):
+        mlflow.set_tags({"stage": "evaluate-retrieval", "index_version": index_version})
+        first = next(iter(report.values()))
+        mlflow.log_params({k: first[k] for k in ("n_queries", "n_candidates", "queries_from")})
+        for mode, figures in report.items():
+            mlflow.log_metrics({f"{mode}_ndcg_at_10": figures["ndcg_at_10"],
+                                f"{mode}_recall_at_100": figures["recall_at_100"]})  # fmt: skip
+        keyword = report["keyword"]["ndcg_at_10"]
+        if keyword > 0:
+            mlflow.log_metric(
+                "hybrid_over_keyword_ndcg_at_10", report["hybrid"]["ndcg_at_10"] / keyword
+            )
+        mlflow.log_dict(report, "retrieval/metrics.json")
