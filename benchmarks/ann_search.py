@@ -1,0 +1,100 @@
+"""Approximate vs exact nearest-neighbour search, as the precedent index builds it.
+
+Measures, in one run and against exact search (FAISS flat inner product) on the same
+vectors: recall@10, single-query latency (p50/p95, query embedding excluded), build time and
+memory per vector, for the HNSW parameters the product ships (models/precedents.py), on
+
+1. ``--n`` synthetic unit vectors of the model's dimension, drawn around 2,000 random
+   centres so that same-centre cosines (~0.3) resemble sentence embeddings, and
+2. the passage vectors of the current ECHR index (``CASECAST_HOME``), when one is built.
+
+    .venv/bin/python benchmarks/ann_search.py [--n 1000000] [--queries 500] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import faiss
+import numpy as np
+
+from models.precedents import HNSW_EF_CONSTRUCTION, HNSW_M, IndexUnavailableError, PrecedentIndex
+from models.settings import CasecastSettings
+
+EF_SEARCH = (64, 128, 256)
+
+
+def synthetic(n: int, dim: int, rng: np.random.Generator, centres: np.ndarray) -> np.ndarray:
+    out = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, 100_000):  # in blocks: 1M x 384 float64 noise would be 3 GB
+        m = min(100_000, n - start)
+        block = centres[rng.integers(0, len(centres), m)]
+        block = block + 0.08 * rng.standard_normal((m, dim), dtype=np.float32)
+        out[start : start + m] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return out
+
+
+def latencies(search: callable, queries: np.ndarray) -> np.ndarray:
+    times = []
+    for row in range(len(queries)):
+        started = time.perf_counter()
+        search(queries[row : row + 1])
+        times.append(time.perf_counter() - started)
+    return np.asarray(times) * 1000
+
+
+def bench(name: str, vectors: np.ndarray, queries: np.ndarray) -> None:
+    n, dim = vectors.shape
+    print(f"\n== {name}: {n:,} vectors x {dim}, {len(queries)} queries ==")
+    exact = faiss.IndexFlatIP(dim)
+    exact.add(vectors)
+    _, truth = exact.search(queries, 10)
+    exact_ms = latencies(lambda q: exact.search(q, 10), queries[:100])
+    print(f"exact:  p50 {np.median(exact_ms):7.2f} ms  p95 {np.percentile(exact_ms, 95):7.2f} ms"
+          f"  memory {vectors.nbytes / n:,.0f} B/vector")  # fmt: skip
+    started = time.perf_counter()
+    graph = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    graph.add(vectors)
+    build_s = time.perf_counter() - started
+    size = faiss.serialize_index(graph).nbytes
+    print(f"HNSW M={HNSW_M} efConstruction={HNSW_EF_CONSTRUCTION}: build {build_s:,.1f} s "
+          f"({n / build_s:,.0f} vectors/s), memory {size / n:,.0f} B/vector "
+          f"({size / vectors.nbytes:.2f}x exact)")  # fmt: skip
+    for ef in EF_SEARCH:
+        params = faiss.SearchParametersHNSW(efSearch=ef)
+        _, found = graph.search(queries, 10, params=params)
+        recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)])
+        ms = latencies(lambda q, p=params: graph.search(q, 10, params=p), queries)
+        print(f"  efSearch {ef:3d}: recall@10 {recall:.4f}  p50 {np.median(ms):6.2f} ms  "
+              f"p95 {np.percentile(ms, 95):6.2f} ms  speed-up vs exact (p95) "
+              f"{np.percentile(exact_ms, 95) / np.percentile(ms, 95):6.1f}x")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--dim", type=int, default=384)
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    faiss.omp_set_num_threads(args.threads)
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((2_000, args.dim), dtype=np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    bench("synthetic", synthetic(args.n, args.dim, rng, centres),
+          synthetic(args.queries, args.dim, rng, centres))  # fmt: skip
+    settings = CasecastSettings()
+    try:
+        index = PrecedentIndex.load(settings.index_dir, "echr")
+    except IndexUnavailableError as error:
+        print(f"\n(no real index: {error})")
+        return
+    vectors = np.ascontiguousarray(index.vectors, dtype=np.float32)
+    picks = rng.choice(len(vectors), min(args.queries, len(vectors)), replace=False)
+    bench(f"ECHR passages ({index.manifest.version})", vectors, vectors[picks])
+
+
+if __name__ == "__main__":
+    main()
