@@ -22,7 +22,7 @@ import numpy as np
 from models.precedents import HNSW_EF_CONSTRUCTION, HNSW_M, IndexUnavailableError, PrecedentIndex
 from models.settings import CasecastSettings
 
-EF_SEARCH = (64, 128, 256)
+EF_SEARCH = (128, 256, 512, 1024)
 
 
 def synthetic(n: int, dim: int, rng: np.random.Generator, centres: np.ndarray) -> np.ndarray:

@@ -45,7 +45,7 @@ RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
 ANN_MIN_PASSAGES = 100_000  # below this, exact search is fast enough and exact
 # M=16, efConstruction=100 builds 1M vectors in minutes on 2 cores at recall@10 > 0.98
 # (benchmarks/ann_search.py); M=32, efConstruction=200 took ~4x longer for no measured gain.
-HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 16, 100, 256
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 16, 100, 512
 ANN_CANDIDATES = 400  # passages fetched per query passage before filters and aggregation
 Mode = Literal["semantic", "keyword", "hybrid"]
 MODES: tuple[Mode, ...] = ("semantic", "keyword", "hybrid")
