@@ -298,8 +298,9 @@ class PrecedentIndex:
         if not len(candidates):
             return []
         top = candidates[np.argsort(-scores[candidates], kind="stable")[:k]]
+        # A case's passages are shown in the order its mode ranks passages.
         passage_order = (
-            per_mode[mode] if mode != "hybrid" else _passage_fusion(list(per_mode.values()))
+            per_mode[mode] if mode != "hybrid" else _reciprocal_rank_fusion(list(per_mode.values()))
         )
         shown = per_mode.get("semantic", per_mode.get("keyword"))
         assert shown is not None
@@ -423,11 +424,6 @@ def _reciprocal_rank_fusion(case_scores: Sequence[np.ndarray]) -> np.ndarray:
     return fused
 
 
-def _passage_fusion(passage_scores: Sequence[np.ndarray]) -> np.ndarray:
-    """Passages ordered by reciprocal rank fusion too (used to pick each case's passages)."""
-    return _reciprocal_rank_fusion(passage_scores)
-
-
 def _write_keyword_index(directory: Path, texts: list[str], language: str) -> None:
     import bm25s
 
@@ -515,7 +511,3 @@ def _point_current(dataset_dir: Path, version: str) -> None:
     pointer = dataset_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
     pointer.write_text(version)
     os.replace(pointer, dataset_dir / CURRENT)
-
-
-def describe(index: PrecedentIndex) -> dict[str, Any]:
-    return asdict(index.manifest)

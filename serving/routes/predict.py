@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from serving.dependencies import RequestIdDep, ServicesDep
+from serving.dependencies import RequestIdDep, ServicesDep, SettingsDep
 from serving.schemas import ErrorResponse, ModelRef, PredictRequest, PredictResponse
 
 router = APIRouter(prefix="/v1", tags=["predictions"])
@@ -11,12 +11,12 @@ ERRORS = {code: {"model": ErrorResponse} for code in (404, 413, 422, 503)}
 
 @router.post("/predict", response_model=PredictResponse, responses=ERRORS)
 def predict(
-    body: PredictRequest, services: ServicesDep, request_id: RequestIdDep
+    body: PredictRequest, services: ServicesDep, settings: SettingsDep, request_id: RequestIdDep
 ) -> PredictResponse:
     """Probability of each outcome for the facts given, with the reasons behind it."""
     services.check_text(body.text)
     outcome = services.outcome(body.dataset)
-    result = outcome.predict(body.text, body.fields, body.explain, services.settings.explain_top_k)
+    result = outcome.predict(body.text, body.fields, body.explain, settings.explain_top_k)
     assert outcome.info is not None
     services.audit_prediction(
         request_id, body.dataset, body.text, body.fields, result, outcome.info
