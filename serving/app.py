@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from serving.errors import install_error_handlers
+from serving.metrics import ServiceMetrics
 from serving.routes import cases, meta, precedents, predict
 from serving.services import Services
 from serving.settings import ServingSettings
@@ -40,6 +42,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.state.metrics = metrics = ServiceMetrics()
 
     @app.middleware("http")
     async def request_id_and_size(
@@ -60,8 +63,13 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
                     }
                 },
             )
+        started = time.perf_counter()
         response = await call_next(request)
         response.headers["X-Request-ID"] = request.state.request_id
+        # The route template, not the path: case ids must not become label values.
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+        metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
         return response
 
     for module in (predict, precedents, cases, meta):

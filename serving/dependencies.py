@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from serving.metrics import ServiceMetrics
 from serving.services import Services
 from serving.settings import ServingSettings
 
@@ -18,6 +19,10 @@ def get_settings(request: Request) -> ServingSettings:
     return request.app.state.services.settings
 
 
+def get_metrics(request: Request) -> ServiceMetrics:
+    return request.app.state.metrics
+
+
 def get_request_id(request: Request) -> str:
     return request.state.request_id
 
@@ -25,3 +30,4 @@ def get_request_id(request: Request) -> str:
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[ServingSettings, Depends(get_settings)]
 RequestIdDep = Annotated[str, Depends(get_request_id)]
+MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from models.registry import ModelNotAvailableError
-from serving.dependencies import ServicesDep
+from serving.dependencies import MetricsDep, ServicesDep
 from serving.schemas import ComponentHealth, DatasetHealth, ErrorResponse, HealthResponse, ModelCard
 
 router = APIRouter(tags=["service"])
@@ -47,6 +47,13 @@ def model_card(
         training_data={k: v for k, v in info.tags.items() if k in _TRAINING_TAGS},
         params={k: v for k, v in info.params.items() if k in _CARD_PARAMS},
     )
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(metrics: MetricsDep) -> Response:
+    """Prometheus exposition: request counts and latency by route, predictions, searches."""
+    body, content_type = metrics.render()
+    return Response(content=body, media_type=content_type)
 
 
 @router.get("/health", response_model=HealthResponse)

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from models.precedents import CaseSummary, PrecedentHit, SearchFilters
-from serving.dependencies import ServicesDep
+from serving.dependencies import MetricsDep, ServicesDep
 from serving.errors import InvalidInputError
 from serving.schemas import (
     ErrorResponse,
@@ -21,7 +21,9 @@ ERRORS = {code: {"model": ErrorResponse} for code in (404, 413, 422, 503)}
 
 
 @router.post("/precedents/search", response_model=PrecedentSearchResponse, responses=ERRORS)
-def search(body: PrecedentSearchRequest, services: ServicesDep) -> PrecedentSearchResponse:
+def search(
+    body: PrecedentSearchRequest, services: ServicesDep, metrics: MetricsDep
+) -> PrecedentSearchResponse:
     """Past cases closest to the facts given (or to an indexed case), with matching passages."""
     if (body.text is None) == (body.case_id is None):
         raise InvalidInputError("give exactly one of text or case_id")
@@ -31,6 +33,7 @@ def search(body: PrecedentSearchRequest, services: ServicesDep) -> PrecedentSear
     fields = body.filters.model_dump()
     filters = SearchFilters(**{**fields, "articles": tuple(fields["articles"])})
     hits = service.search(body.text, body.case_id, body.k, filters, body.mode)
+    metrics.searches.labels(body.dataset, body.mode).inc()
     manifest = service.require().manifest
     return PrecedentSearchResponse(
         dataset=body.dataset,

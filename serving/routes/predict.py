@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from serving.dependencies import RequestIdDep, ServicesDep, SettingsDep
+from serving.dependencies import MetricsDep, RequestIdDep, ServicesDep, SettingsDep
 from serving.schemas import ErrorResponse, ModelRef, PredictRequest, PredictResponse
 
 router = APIRouter(prefix="/v1", tags=["predictions"])
@@ -11,7 +11,11 @@ ERRORS = {code: {"model": ErrorResponse} for code in (404, 413, 422, 503)}
 
 @router.post("/predict", response_model=PredictResponse, responses=ERRORS)
 def predict(
-    body: PredictRequest, services: ServicesDep, settings: SettingsDep, request_id: RequestIdDep
+    body: PredictRequest,
+    services: ServicesDep,
+    settings: SettingsDep,
+    metrics: MetricsDep,
+    request_id: RequestIdDep,
 ) -> PredictResponse:
     """Probability of each outcome for the facts given, with the reasons behind it."""
     services.check_text(body.text)
@@ -21,6 +25,7 @@ def predict(
     services.audit_prediction(
         request_id, body.dataset, body.text, body.fields, result, outcome.info
     )
+    metrics.predictions.labels(body.dataset, outcome.info.version, result["label"]).inc()
     return PredictResponse(
         request_id=request_id,
         dataset=body.dataset,

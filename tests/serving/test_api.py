@@ -208,3 +208,21 @@ def test_articles_filter_and_bad_mode(client, train_slice):
     assert all(set(r["violated_articles"]) <= set(r["examined_articles"]) for r in results)
     bad = client.post("/v1/precedents/search", json={"text": "x", "mode": "fuzzy"})
     assert bad.status_code == 422 and "mode" in bad.json()["error"]["message"]
+
+
+def test_metrics_count_requests_predictions_and_searches(client, train_slice):
+    record = train_slice.records[3]
+    predicted = client.post("/v1/predict", json={"text": record.text, "explain": False}).json()
+    client.post("/v1/precedents/search", json={"text": record.text, "k": 2, "mode": "keyword"})
+    client.get("/v1/cases/001-none")
+    text = client.get("/metrics").text
+    assert (
+        f'casecast_predictions_total{{dataset="echr",label="{predicted["label"]}",'
+        f'model_version="1"}}' in text
+    )
+    assert 'casecast_precedent_searches_total{dataset="echr",mode="keyword"}' in text
+    assert 'route="/v1/cases/{case_id}",status="404"' in text  # templates, not ids
+    assert "001-none" not in text
+    assert (
+        'casecast_http_request_seconds_bucket{le="0.01",method="POST",route="/v1/predict"}' in text
+    )
