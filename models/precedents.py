@@ -145,7 +145,8 @@ def build_index(
     started = time.perf_counter()
     dataset_dir = root / corpus.dataset
     dataset_dir.mkdir(parents=True, exist_ok=True)
-    version = index_version(corpus.fingerprint(), embedder, chunker, max_chunks_per_case)
+    fingerprint = corpus.fingerprint()
+    version = index_version(fingerprint, embedder, chunker, max_chunks_per_case)
     target = dataset_dir / version
     if _complete(target):
         _point_current(dataset_dir, version)
@@ -188,7 +189,7 @@ def build_index(
             embedding_model=embedder.model,
             embedding_model_id=embedder.model_id_,
             embedding_max_seq_length=embedder.max_seq_length_,
-            data_fingerprint=corpus.fingerprint(),
+            data_fingerprint=fingerprint,
             chunk_tokens=chunker.max_tokens,
             chunk_overlap=chunker.overlap_tokens,
             max_chunks_per_case=max_chunks_per_case,
