@@ -78,7 +78,10 @@ class Corpus:
     def subset(self, keep: Sequence[bool] | Iterable[int]) -> Corpus:
         """Cases selected by a boolean mask or by positions."""
         keep = list(keep)
-        if keep and isinstance(keep[0], bool):
+        # NumPy masks hold np.bool_, which is not a bool: check the dtype too.
+        if keep and (isinstance(keep[0], bool) or str(getattr(keep[0], "dtype", "")) == "bool"):
+            if len(keep) != len(self.records):
+                raise ValueError(f"mask of {len(keep)} for {len(self.records)} cases")
             positions = [i for i, flag in enumerate(keep) if flag]
         else:
             positions = [int(i) for i in keep]

@@ -115,6 +115,24 @@ def load_pyfunc(uri: str) -> tuple[Any, ModelVersionInfo]:
     return model, info
 
 
+def run_json(run_id: str | None, artifact: str) -> dict[str, Any] | None:
+    """A JSON artifact of a run (e.g. its model card), or None when it has none."""
+    import json
+
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    if not run_id:
+        return None
+    try:
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact)
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (MlflowException, OSError, ValueError):
+        log.warning("run %s has no readable %s", run_id, artifact)
+        return None
+
+
 def promote(name: str, version: str) -> str | None:
     """Give ``version`` the champion alias; the old champion becomes ``previous``."""
     from mlflow import MlflowClient

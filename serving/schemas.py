@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -166,6 +166,11 @@ class ModelCard(BaseModel):
     metrics: dict[str, float]
     training_data: dict[str, str]
     params: dict[str, str]
+    card: dict[str, Any] | None = Field(
+        default=None,
+        description="the model card of the temporal validation: scores beside the majority "
+        "class, and per-group scores (groups under 30 cases are marked too_few)",
+    )
 
 
 class ComponentHealth(BaseModel):

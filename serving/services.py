@@ -39,6 +39,7 @@ from models.registry import (
     configure_tracking,
     load_pyfunc,
     registered_model_name,
+    run_json,
 )
 from serving.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, UnavailableError
 from serving.settings import ServingSettings
@@ -78,11 +79,13 @@ class OutcomeService:
     model: Any = None
     info: ModelVersionInfo | None = None
     input_types: dict[str, str] = field(default_factory=dict)
+    card: dict[str, Any] | None = None
     error: str | None = None
 
     def load(self) -> None:
         try:
             self.model, self.info = load_pyfunc(self.uri)
+            self.card = run_json(self.info.run_id, "model_card.json")
         except ModelNotAvailableError as error:
             self.error = str(error)
             log.warning("%s", error)

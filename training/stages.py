@@ -34,6 +34,7 @@ from models.registry import (
 )
 from models.settings import CasecastSettings
 from training.metrics import classification_report, reliability_figure
+from training.model_card import group_metrics, render_card
 from training.progress import console, progress_bar
 
 
@@ -128,6 +129,12 @@ def train(
             labels[later],
             val_proba,
         )
+        held_out = corpus.subset(later)
+        card = model_card(spec, f"{name} — temporal validation ({validation_from}+)",
+                          held_out, val_proba, list(validator.classes_), validation,
+                          "validation/reliability.png")  # fmt: skip
+        mlflow.log_text(card["markdown"], "model_card.md")
+        mlflow.log_dict(card["json"], "model_card.json")
         info = log_outcome_model(
             estimator,
             name="model",
@@ -175,6 +182,16 @@ def evaluate(
         model_name=info.name,
         model_version=info.version,
     )
+    figure = reliability_figure(corpus.labels(), probabilities, classes, spec.positive_class,
+                                f"{info.name} v{info.version} on {Path(split).name}")  # fmt: skip
+    card = model_card(spec, f"{info.name} v{info.version} on {Path(split).name}", corpus,
+                      probabilities, classes, report, "reliability.png")  # fmt: skip
+    card_dir = settings.home / "cards" / f"{info.name}-v{info.version}-{_stem(split)}"
+    card_dir.mkdir(parents=True, exist_ok=True)
+    figure.savefig(card_dir / "reliability.png", dpi=120)
+    (card_dir / "model_card.md").write_text(card["markdown"])
+    report["model_card"] = str(card_dir / "model_card.md")
+    report["groups"] = card["json"]["groups"]
     if log_run:
         experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)
         with mlflow.start_run(experiment_id=experiment_id, run_name=f"evaluate-{Path(split).name}"):
@@ -194,16 +211,7 @@ def evaluate(
                     if isinstance(v, float | int) and not isinstance(v, bool)
                 }
             )
-            mlflow.log_figure(
-                reliability_figure(
-                    corpus.labels(),
-                    probabilities,
-                    classes,
-                    spec.positive_class,
-                    f"{info.name} v{info.version} on {Path(split).name}",
-                ),
-                "reliability.png",
-            )
+            mlflow.log_artifacts(str(card_dir), "model_card")
     return report
 
 
@@ -356,6 +364,38 @@ def _log_training_run(
         ),
         "validation/reliability.png",
     )
+
+
+def model_card(
+    spec: DatasetSpec,
+    title: str,
+    corpus: Corpus,
+    probabilities: np.ndarray,
+    classes: list[str],
+    report: dict[str, Any],
+    reliability_png: str,
+) -> dict[str, Any]:
+    """The card as Markdown and as JSON (what `/v1/model` serves)."""
+    predicted = np.asarray(classes)[probabilities.argmax(axis=1)]
+    groups = group_metrics(spec.name, corpus.records, corpus.labels(), list(predicted))
+    about = {
+        "data set": spec.description,
+        "task": f"{spec.task}: {', '.join(classes)}",
+        "inputs": "text, " + ", ".join([*spec.categorical, *spec.numeric]),
+        "cases scored": report["n"],
+        "data fingerprint": corpus.fingerprint(),
+    }
+    keys = ("n", "macro_f1", "accuracy", "roc_auc", "brier", "ece", "majority_class",
+            "majority_macro_f1", "majority_accuracy")  # fmt: skip
+    scores = {k: report[k] for k in keys}
+    return {
+        "markdown": render_card(title, about, report, groups, reliability_png),
+        "json": {"title": title, "about": about, "scores": scores, "groups": groups},
+    }
+
+
+def _stem(path: Path) -> str:
+    return Path(path).name.split(".")[0]
 
 
 def _example_inputs(frame: pd.DataFrame) -> dict[str, Any]:

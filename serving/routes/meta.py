@@ -46,6 +46,7 @@ def model_card(
         metrics={k: v for k, v in info.metrics.items() if k.startswith("val_")},
         training_data={k: v for k, v in info.tags.items() if k in _TRAINING_TAGS},
         params={k: v for k, v in info.params.items() if k in _CARD_PARAMS},
+        card=outcome.card,
     )
 
 

@@ -79,3 +79,15 @@ def test_a_broken_line_names_file_and_line(tmp_path: Path, echr_train_path):
 def test_a_missing_file_says_how_to_get_data(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="casecast data fetch echr"):
         read_split(tmp_path / "nope.jsonl.gz")
+
+
+def test_subset_takes_positions_and_numpy_masks(train_slice):
+    import numpy as np
+
+    mask = np.zeros(len(train_slice), dtype=bool)
+    mask[[2, 5]] = True
+    ids = [train_slice.records[i].case_id for i in (2, 5)]
+    assert [r.case_id for r in train_slice.subset(mask).records] == ids
+    assert [r.case_id for r in train_slice.subset([2, 5]).records] == ids
+    with pytest.raises(ValueError, match="mask"):
+        train_slice.subset(mask[:-1])

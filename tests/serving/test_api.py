@@ -108,6 +108,10 @@ def test_model_card(client):
     assert card["inputs"] == ["text", "respondent", "year"]
     assert "val_macro_f1" in card["metrics"] and "val_majority_macro_f1" in card["metrics"]
     assert card["training_data"]["data_fingerprint"]
+    groups = card["card"]["groups"]
+    assert set(groups) == {"respondent state", "formation", "importance", "decade"}
+    assert card["card"]["scores"]["n"] == sum(row["n"] for row in groups["decade"])
+    assert card["card"]["scores"]["majority_macro_f1"] < 0.5
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """The CLI stages on real slices: train, register, evaluate, index, promote."""
 
 import json
+from pathlib import Path
 
 import mlflow
 import pytest
@@ -34,6 +35,9 @@ def test_train_registers_the_first_version_as_champion(cli_env):
     assert run.data.params["validation_from"] == "2011"
     artifacts = {a.path for a in client.list_artifacts(champion.run_id, "validation")}
     assert {"validation/metrics.json", "validation/reliability.png"} <= artifacts
+    assert {"model_card.md", "model_card.json"} <= {
+        a.path for a in client.list_artifacts(champion.run_id)
+    }
 
 
 def test_logged_model_has_signature_and_example(cli_env):
@@ -56,6 +60,11 @@ def test_evaluate_prints_one_json_object(cli_env, echr_dev_path):
     assert report["n"] == 40 and report["model_version"] == "1"
     for key in ("macro_f1", "accuracy", "roc_auc", "ece", "brier", "majority_macro_f1"):
         assert 0.0 <= report[key] <= 1.0
+    assert set(report["groups"]) == {"respondent state", "formation", "importance", "decade"}
+    assert sum(row["n"] for row in report["groups"]["formation"]) == 40
+    card = Path(report["model_card"]).read_text()
+    assert "majority class" in card and "## Per group" in card and "too few cases" in card
+    assert (Path(report["model_card"]).parent / "reliability.png").stat().st_size > 1000
 
 
 def test_a_second_training_does_not_take_the_champion_until_promoted(cli_env):

@@ -1,0 +1,97 @@
+"""Model cards: what a model was trained on, how it scores beside the majority baseline, and
+how it scores per group of cases.
+
+Groups may use fields that models may not read (formation, importance): a card describes
+decisions, it does not predict them. Groups smaller than ``MIN_GROUP`` are shown and marked,
+never hidden, since their figures are too noisy to compare.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score
+
+from data.schema import CaseRecord
+
+MIN_GROUP = 30
+GroupOf = Callable[[CaseRecord], str | None]
+
+
+def _decade(record: CaseRecord) -> str | None:
+    return f"{record.decision_year // 10 * 10}s" if record.decision_year else None
+
+
+GROUPS: dict[str, dict[str, GroupOf]] = {
+    "echr": {
+        "respondent state": lambda r: r.parties[0] if r.parties else None,
+        "formation": lambda r: r.court,
+        "importance": lambda r: r.metadata.get("importance"),
+        "decade": _decade,
+    },
+    "scotus": {
+        "issue area": lambda r: r.metadata.get("issue_area") or None,
+        "term decade": _decade,
+    },
+    "ru": {"proceeding": lambda r: r.court, "decade": _decade},
+}
+
+
+def group_metrics(
+    dataset: str,
+    records: Sequence[CaseRecord],
+    truth: Sequence[str],
+    predicted: Sequence[str],
+) -> dict[str, list[dict[str, Any]]]:
+    """Per group kind, one row per group value: n, accuracy, macro-F1, flag if too few."""
+    truth_arr, predicted_arr = np.asarray(truth), np.asarray(predicted)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for kind, group_of in GROUPS.get(dataset, {}).items():
+        members: dict[str, list[int]] = defaultdict(list)
+        for i, record in enumerate(records):
+            members[str(group_of(record) or "unknown")].append(i)
+        rows = []
+        for value, rows_of in sorted(members.items(), key=lambda kv: -len(kv[1])):
+            t, p = truth_arr[rows_of], predicted_arr[rows_of]
+            rows.append({
+                "group": value,
+                "n": len(rows_of),
+                "accuracy": round(float(accuracy_score(t, p)), 4),
+                "macro_f1": round(float(f1_score(t, p, average="macro")), 4),
+                "too_few": len(rows_of) < MIN_GROUP,
+            })  # fmt: skip
+        out[kind] = rows
+    return out
+
+
+def render_card(
+    title: str, about: dict[str, Any], report: dict[str, Any], groups: dict[str, list[dict]],
+    reliability_png: str,
+) -> str:  # fmt: skip
+    """The card as Markdown."""
+    lines = [f"# {title}", "", "Advice under human control: estimates from past published "
+             "decisions, not legal advice.", "", "## Model and data", ""]  # fmt: skip
+    lines += [f"- **{key}**: {value}" for key, value in about.items()]
+    lines += ["", "## Scores", "", "| metric | model | majority class |", "| --- | --- | --- |"]
+    for key in ("macro_f1", "accuracy"):
+        lines.append(f"| {key} | {report[key]:.4f} | {report[f'majority_{key}']:.4f} |")
+    for key in ("roc_auc", "brier", "ece"):
+        value = report.get(key)
+        lines.append(f"| {key} | {'n/a' if value is None else f'{value:.4f}'} | |")
+    lines += ["", f"n = {report['n']}; majority class: {report['majority_class']}.", "",
+              f"![reliability diagram]({reliability_png})", "", "## Per group", "",
+              f"Groups with fewer than {MIN_GROUP} cases are marked: their figures are noise.",
+              ""]  # fmt: skip
+    for kind, rows in groups.items():
+        lines += [f"### {kind}", "", "| group | n | accuracy | macro-F1 | note |",
+                  "| --- | --- | --- | --- | --- |"]  # fmt: skip
+        lines += [
+            f"| {r['group']} | {r['n']} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} | "
+            f"{'too few cases' if r['too_few'] else ''} |"
+            for r in rows
+        ]
+        lines.append("")
+    return "\n".join(lines)
