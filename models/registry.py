@@ -115,10 +115,8 @@ def load_pyfunc(uri: str) -> tuple[Any, ModelVersionInfo]:
     return model, info
 
 
-def run_json(run_id: str | None, artifact: str) -> dict[str, Any] | None:
-    """A JSON artifact of a run (e.g. its model card), or None when it has none."""
-    import json
-
+def run_text(run_id: str | None, artifact: str) -> str | None:
+    """A text artifact of a run, or None when it has none."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -127,9 +125,21 @@ def run_json(run_id: str | None, artifact: str) -> dict[str, Any] | None:
     try:
         path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact)
         with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (MlflowException, OSError, ValueError):
+            return handle.read()
+    except (MlflowException, OSError):
         log.warning("run %s has no readable %s", run_id, artifact)
+        return None
+
+
+def run_json(run_id: str | None, artifact: str) -> dict[str, Any] | None:
+    """A JSON artifact of a run (e.g. its model card), or None when it has none."""
+    import json
+
+    text = run_text(run_id, artifact)
+    try:
+        return None if text is None else json.loads(text)
+    except ValueError:
+        log.warning("run %s has an unreadable %s", run_id, artifact)
         return None
 
 

@@ -31,11 +31,14 @@ from models.registry import (
     promote,
     registered_model_name,
     resolve_version,
+    run_text,
 )
 from models.settings import CasecastSettings
 from training.metrics import classification_report, reliability_figure
 from training.model_card import group_metrics, render_card
 from training.progress import console, progress_bar
+
+TRAINING_IDS = "training_case_ids.txt"
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,8 @@ def train(
                           held_out, val_proba, list(validator.classes_), validation,
                           "validation/reliability.png")  # fmt: skip
         mlflow.log_text(card["markdown"], "model_card.md")
+        # Ids only (no text): lets `evaluate` tell when a split overlaps the training data.
+        mlflow.log_text("\n".join(r.case_id for r in corpus.records), TRAINING_IDS)
         mlflow.log_dict(card["json"], "model_card.json")
         info = log_outcome_model(
             estimator,
@@ -191,6 +196,14 @@ def evaluate(
     figure.savefig(card_dir / "reliability.png", dpi=120)
     (card_dir / "model_card.md").write_text(card["markdown"])
     report["model_card"] = str(card_dir / "model_card.md")
+    trained_on = run_text(info.run_id, TRAINING_IDS)
+    if trained_on is not None:
+        overlap = len({r.case_id for r in corpus.records} & set(trained_on.split()))
+        report["n_in_training_data"] = overlap
+        if overlap:
+            console.print(f"[yellow]warning:[/yellow] {overlap} of {len(corpus)} cases in "
+                          f"{Path(split).name} were in {info.name} v{info.version}'s training "
+                          "data: these figures are not a held-out estimate")  # fmt: skip
     report["groups"] = card["json"]["groups"]
     if log_run:
         experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)

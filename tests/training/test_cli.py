@@ -65,6 +65,9 @@ def test_evaluate_prints_one_json_object(cli_env, echr_dev_path):
     card = Path(report["model_card"]).read_text()
     assert "majority class" in card and "## Per group" in card and "too few cases" in card
     assert (Path(report["model_card"]).parent / "reliability.png").stat().st_size > 1000
+    # The first 40 dev cases were among the 150 per split the model trained on.
+    assert report["n_in_training_data"] == 40
+    assert "not a held-out estimate" in result.stderr
 
 
 def test_a_second_training_does_not_take_the_champion_until_promoted(cli_env):
