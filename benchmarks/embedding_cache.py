@@ -12,7 +12,7 @@ import argparse
 import tempfile
 import time
 
-from data.datasets import load_default_corpus
+from data.datasets import load_corpus
 from features.chunking import ParagraphChunker
 from features.embedding import SentenceEmbedder
 from models.settings import CasecastSettings
@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--chunk-tokens", type=int, default=128)
     args = parser.parse_args()
 
-    corpus = load_default_corpus("echr", CasecastSettings(), limit_per_split=args.cases)
+    corpus = load_corpus("echr", CasecastSettings(), limit_per_split=args.cases)
     chunker = ParagraphChunker(args.chunk_tokens, 16).fit()
     texts = [c.text for r in corpus.records[: args.cases] for c in chunker.chunk(r.paragraphs)]
     with tempfile.TemporaryDirectory() as cache:

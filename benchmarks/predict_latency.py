@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from data.datasets import load_default_corpus
+from data.datasets import load_corpus
 from data.schema import model_input
 from features.chunking import spread_positions
 from models.registry import alias_uri, configure_tracking, load_pyfunc, registered_model_name
@@ -42,7 +42,7 @@ def main() -> None:
     configure_tracking(settings)
     model, info = load_pyfunc(alias_uri(registered_model_name("echr", "violation")))
     estimator = model.unwrap_python_model().estimator
-    corpus = load_default_corpus("echr", settings)
+    corpus = load_corpus("echr", settings)
     lengths = sorted((len(r.text), i) for i, r in enumerate(corpus.records))
     record = corpus.records[lengths[len(lengths) // 2][1]]
     frame = pd.DataFrame(model_input([record]))

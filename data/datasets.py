@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,12 +93,15 @@ def get_dataset(name: str) -> DatasetSpec:
         raise KeyError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}") from None
 
 
-def load_default_corpus(
-    name: str, settings: DataSettings, limit_per_split: int | None = None
+def load_corpus(
+    name: str,
+    settings: DataSettings,
+    limit_per_split: int | None = None,
+    paths: Sequence[Path] = (),
 ) -> Corpus:
-    """The data set's training splits joined into one corpus."""
+    """The data set's training splits (or the split files given) joined into one corpus."""
     spec = get_dataset(name)
-    paths = spec.default_splits(settings.resolved_data_dir())
+    paths = list(paths) or spec.default_splits(settings.resolved_data_dir())
     missing = [p for p in paths if not p.is_file()]
     if missing:
         raise FileNotFoundError(

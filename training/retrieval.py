@@ -22,7 +22,7 @@ from typing import Any
 import mlflow
 import numpy as np
 
-from data.datasets import get_dataset, load_default_corpus
+from data.datasets import get_dataset, load_corpus
 from data.schema import CaseOutcome, CaseRecord, Corpus
 from features.chunking import ParagraphChunker
 from features.embedding import SentenceEmbedder
@@ -91,7 +91,7 @@ def evaluate_retrieval(
 ) -> dict[str, dict[str, Any]]:
     """nDCG@10 and recall@100 of each search mode on the current index of ``dataset``."""
     spec = get_dataset(dataset)
-    corpus = load_default_corpus(spec.name, settings, limit_per_split)
+    corpus = load_corpus(spec.name, settings, limit_per_split)
     index = PrecedentIndex.load(settings.index_dir, spec.name)
     grade = GRADERS[spec.name]
     queries_from = queries_from or _latest_year_with_enough_queries(corpus, n_queries)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 from collections.abc import Sequence
@@ -14,7 +13,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from data.datasets import DatasetSpec, get_dataset, load_default_corpus
+from data.datasets import DatasetSpec, get_dataset, load_corpus
 from data.schema import TEXT_COLUMN, Corpus, model_input
 from features.chunking import ParagraphChunker
 from features.embedding import SentenceEmbedder
@@ -100,7 +99,7 @@ def train(
     spec = get_dataset(dataset)
     configure_tracking(settings)
     experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)
-    corpus = load_corpus(spec, settings, splits, limit_per_split)
+    corpus = load_corpus(spec.name, settings, limit_per_split, splits)
     validation_from = validation_from or spec.validation_from
     frame = pd.DataFrame(model_input(corpus.records))
     labels = np.asarray(corpus.labels())
@@ -228,15 +227,6 @@ def evaluate(
     return report
 
 
-def load_corpus(
-    spec: DatasetSpec, settings: CasecastSettings, splits: Sequence[Path], limit: int | None
-) -> Corpus:
-    if not splits:
-        return load_default_corpus(spec.name, settings, limit)
-    parts = [spec.read_split(path, limit=limit) for path in splits]
-    return functools.reduce(Corpus.concat, parts)
-
-
 def summary(result: TrainResult) -> str:
     """The one line a training ends with."""
     v = result.validation
@@ -253,7 +243,7 @@ def index(dataset: str, settings: CasecastSettings, limit_per_split: int | None 
     """Build (or reuse) the precedent index of the data set's training splits."""
     spec = get_dataset(dataset)
     configure_tracking(settings)
-    corpus = load_default_corpus(spec.name, settings, limit_per_split)
+    corpus = load_corpus(spec.name, settings, limit_per_split)
     embedder = make_embedder(settings).fit()
     chunker = ParagraphChunker(settings.chunk_tokens, settings.chunk_overlap).fit()
     with progress_bar("indexing passages") as (advance, set_total):

@@ -94,3 +94,19 @@ def test_evaluate_without_a_model_says_how_to_train(tmp_path, echr_dev_path, mon
 def test_unknown_dataset_is_refused(cli_env):
     result = CliRunner().invoke(app, ["train", "--dataset", "nope"])
     assert result.exit_code == 2 and "unknown data set" in result.output
+
+
+def test_train_on_chosen_split_files(tmp_path, echr_train_path, echr_dev_path, embedding_cache,
+                                     monkeypatch):  # fmt: skip
+    monkeypatch.setenv("CASECAST_HOME", str(tmp_path))
+    monkeypatch.setenv("CASECAST_EMBEDDING_CACHE", str(embedding_cache))
+    args = ["train", "--split", str(echr_train_path), "--split", str(echr_dev_path)]
+    result = CliRunner().invoke(app, [*args, "--limit", "150"])
+    assert result.exit_code == 0, result.output
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    run = MlflowClient().get_run(
+        MlflowClient().get_model_version_by_alias(MODEL, "champion").run_id
+    )
+    assert run.data.tags["data_sources"] == f"{echr_train_path};{echr_dev_path}"
+    missing = CliRunner().invoke(app, ["train", "--split", str(tmp_path / "none.jsonl.gz")])
+    assert missing.exit_code == 2 and "data not found" in missing.output
