@@ -3,13 +3,16 @@ administrative offences at public assemblies.
 
 Inputs: the facts (fabula) and evidence sections, the kind of proceeding and the year. The
 operative part, the court's reasoning, the cited norms and the whole text state the outcome,
-and the introduction names the judge, so none of them is an input.
+and the introduction names the judge, so none of them is an input. The one exception is
+opt-in: with ``judges=True`` (setting ``CASECAST_JUDGE_FEATURES``) the judge's name, as the
+introduction writes it, becomes the ``judge`` input.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +37,20 @@ LABELS = {
 }
 OTHER = "other"
 CLASSES = (*LABELS.values(), OTHER)
-FIELD_LABELS = {"proceeding": "Kind of proceeding", "year": "Year of the decision"}
+FIELD_LABELS = {
+    "proceeding": "Kind of proceeding",
+    "year": "Year of the decision",
+    "judge": "Judge",
+}
+JUDGE_FIELD = "judge"
+# "Судья ... Ярусова А.Н." or "в составе председательствующего судьи Будаевой С.В.": the name
+# as written (declined forms of one judge stay distinct; the feature is opt-in and rough).
+_JUDGE = re.compile(
+    r"[Сс]удь[яи][^;\n]*?\s([А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?\s+[А-ЯЁ]\.\s?[А-ЯЁ]\.)"
+)
 
 
-def read_split(path: Path | str, limit: int | None = None) -> Corpus:
+def read_split(path: Path | str, limit: int | None = None, judges: bool = False) -> Corpus:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no Russian decisions file at {path}")
@@ -48,7 +61,7 @@ def read_split(path: Path | str, limit: int | None = None) -> Corpus:
             if limit is not None and len(records) >= limit:
                 break
             try:
-                record, outcome = parse_case(json.loads(line))
+                record, outcome = parse_case(json.loads(line), judges=judges)
             except (json.JSONDecodeError, KeyError, TypeError) as error:
                 raise ValueError(
                     f"{path}:{line_number}: not a decision record ({error})"
@@ -59,7 +72,7 @@ def read_split(path: Path | str, limit: int | None = None) -> Corpus:
     return Corpus(DATASET, tuple(records), tuple(outcomes), sources=(str(path),))
 
 
-def parse_case(case: dict[str, Any]) -> tuple[CaseRecord, CaseOutcome]:
+def parse_case(case: dict[str, Any], judges: bool = False) -> tuple[CaseRecord, CaseOutcome]:
     paragraphs = tuple(
         line.strip()
         for section in INPUT_SECTIONS
@@ -70,6 +83,9 @@ def parse_case(case: dict[str, Any]) -> tuple[CaseRecord, CaseOutcome]:
     date = case.get("decision_date") or ""
     year = int(date[:4]) if date[:4].isdigit() else None
     proceeding = str(case.get("proceeding") or "unknown")
+    inputs: dict[str, Any] = {"proceeding": proceeding, "year": year}
+    if judges:
+        inputs[JUDGE_FIELD] = judge_name(case.get("intro"))
     record = CaseRecord(
         case_id=f"ru-{case['id']}",
         dataset=DATASET,
@@ -79,7 +95,7 @@ def parse_case(case: dict[str, Any]) -> tuple[CaseRecord, CaseOutcome]:
         parties=(),
         title=f"Дело № {case['case_number']}" if case.get("case_number") else str(case["id"]),
         paragraphs=paragraphs,
-        inputs={"proceeding": proceeding, "year": year},
+        inputs=inputs,
         metadata={"collection": case.get("collection")},
     )
     outcome = CaseOutcome(
@@ -88,6 +104,15 @@ def parse_case(case: dict[str, Any]) -> tuple[CaseRecord, CaseOutcome]:
         summary=str(case["outcome"]),
     )
     return record, outcome
+
+
+def judge_name(intro: Any) -> str | None:
+    """The presiding judge's surname and initials from the introduction, if it names one."""
+    text = " ".join(map(str, intro)) if isinstance(intro, list) else str(intro or "")
+    found = _JUDGE.search(text)
+    if not found:
+        return None
+    return re.sub(r"\.\s+(?=[А-ЯЁ])", ".", " ".join(found.group(1).split()))
 
 
 def default_splits(data_dir: Path) -> list[Path]:

@@ -26,6 +26,13 @@ class DataSettings(BaseSettings):
         description="Folder with one sub-folder per data set; defaults to ../shared/data "
         "when present, else <home>/data (where `casecast data fetch` writes).",
     )
+    judge_features: bool = Field(
+        default=False,
+        description="Let outcome models read who the judge is, for data sets that name the "
+        "judge before the decision (Russian: the sitting judge). Off by default: profiling "
+        "individual judges is unlawful in France (2019 reform, art. 33) and the CEPEJ charter "
+        "warns against it. ECHR formations are never read (they give the outcome away).",
+    )
     echr_source_url: str = Field(
         default="https://archive.org/download/ECHR-ACL2019/ECHR_Dataset.zip",
         description="Public release of Chalkidis et al. 2019 (`casecast data fetch echr`).",

@@ -47,7 +47,10 @@ class OutcomeModel(mlflow.pyfunc.PythonModel):
 def predict_frame(
     estimator: CaseOutcomeClassifier, frame: pd.DataFrame, explain: bool = False, top_k: int = 3
 ) -> pd.DataFrame:
-    """The pyfunc's answer: ``label``, ``probability`` and one ``p_<class>`` column per class."""
+    """The pyfunc's answer: ``label``, ``probability`` and one ``p_<class>`` column per class.
+
+    ``reasons`` (when asked) and ``articles`` (models with article heads) hold JSON lists.
+    """
     probabilities = estimator.predict_proba(frame)
     classes = [str(c) for c in estimator.classes_]
     out = pd.DataFrame(probabilities, columns=[f"p_{c}" for c in classes])
@@ -56,6 +59,8 @@ def predict_frame(
     if explain:
         reasons = estimator.explain(frame, top_k=int(top_k))
         out["reasons"] = [json.dumps(r, ensure_ascii=False) for r in reasons]
+    if estimator.has_articles:
+        out["articles"] = [json.dumps(a) for a in estimator.predict_articles(frame)]
     return out
 
 

@@ -65,6 +65,12 @@ class Reason(BaseModel):
     value: FieldValue = None
 
 
+class ArticleProbability(BaseModel):
+    article: str = Field(description="ECHR article (P1 = Protocol No. 1)", examples=["6"])
+    probability: float = Field(ge=0, le=1, description="estimated probability of a violation")
+    predicted: bool = Field(description="above the article's threshold (best F1 out of fold)")
+
+
 class ModelRef(BaseModel):
     name: str
     version: str
@@ -78,6 +84,10 @@ class PredictResponse(BaseModel):
     probability: float = Field(ge=0, le=1)
     probabilities: list[ClassProbability]
     reasons: list[Reason]
+    articles: list[ArticleProbability] = Field(
+        default_factory=list,
+        description="per-article violation estimates, for data sets with an article model",
+    )
     model: ModelRef
     disclaimer: str = DISCLAIMER
 

@@ -110,6 +110,7 @@ class OutcomeService:
             "probability": float(first["probability"]),
             "probabilities": [{"label": c, "probability": float(first[f"p_{c}"])} for c in classes],
             "reasons": json.loads(first["reasons"]) if explain and "reasons" in answer else [],
+            "articles": json.loads(first["articles"]) if "articles" in answer else [],
         }
 
     def _typed(self, fields: dict[str, Any]) -> dict[str, Any]:
@@ -258,6 +259,7 @@ class Services:
                     "model_version": info.version,
                     "label": result["label"],
                     "probability": round(result["probability"], 6),
+                    "articles": [a["article"] for a in result["articles"] if a["predicted"]],
                     "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
                     "text_chars": len(text),
                     "fields": fields,

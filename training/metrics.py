@@ -72,6 +72,45 @@ def classification_report(
     }
 
 
+def multilabel_report(
+    truth: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], labels: Sequence[str]
+) -> dict[str, Any]:
+    """Micro- and macro-F1 over ``labels`` (the modelled articles), with per-label F1.
+
+    Also the baseline that predicts every case's most frequent label, so a figure is never
+    read without one.
+    """
+    if len(truth) != len(predicted):
+        raise ValueError("truth and predictions must have the same length")
+    y_true = np.asarray([[label in set(row) for label in labels] for row in truth], dtype=bool)
+    y_pred = np.asarray([[label in set(row) for label in labels] for row in predicted], dtype=bool)
+    y_true = y_true.reshape(len(truth), len(labels))
+    y_pred = y_pred.reshape(len(truth), len(labels))
+    baseline = np.zeros_like(y_true)
+    if len(labels):
+        baseline[:, y_true.sum(axis=0).argmax()] = True
+    per_label = _f1(y_true, y_pred, axis=0)
+    return {
+        "n": len(truth),
+        "labels": list(labels),
+        "micro_f1": float(_f1(y_true.ravel(), y_pred.ravel(), axis=0)),
+        "macro_f1": float(per_label.mean()) if len(labels) else 0.0,
+        "most_frequent_micro_f1": float(_f1(y_true.ravel(), baseline.ravel(), axis=0)),
+        "per_label": {
+            label: {"f1": float(f1), "support": int(support)}
+            for label, f1, support in zip(labels, per_label, y_true.sum(axis=0), strict=True)
+        },
+    }
+
+
+def _f1(truth: np.ndarray, predicted: np.ndarray, axis: int) -> np.ndarray:
+    """F1 along ``axis`` (0 where a label is neither true nor predicted). sklearn reads a
+    one-column indicator matrix as a binary vector, so this is counted by hand."""
+    tp = (truth & predicted).sum(axis=axis)
+    denominator = truth.sum(axis=axis) + predicted.sum(axis=axis)
+    return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
+
+
 def reliability_figure(
     y_true: Sequence[str],
     probabilities: np.ndarray,

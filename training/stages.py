@@ -13,7 +13,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from data.datasets import DatasetSpec, get_dataset, load_corpus
+from data.datasets import DatasetSpec, get_dataset, load_corpus, model_fields, read_split
 from data.schema import TEXT_COLUMN, Corpus, model_input
 from features.chunking import ParagraphChunker
 from features.embedding import SentenceEmbedder
@@ -33,7 +33,7 @@ from models.registry import (
     run_text,
 )
 from models.settings import CasecastSettings
-from training.metrics import classification_report, reliability_figure
+from training.metrics import classification_report, multilabel_report, reliability_figure
 from training.model_card import group_metrics, render_card
 from training.progress import console, progress_bar
 
@@ -61,15 +61,35 @@ def make_embedder(settings: CasecastSettings) -> SentenceEmbedder:
 
 def make_estimator(settings: CasecastSettings, spec: DatasetSpec) -> CaseOutcomeClassifier:
     """The outcome model for a data set: its pre-decision fields, the configured embedder."""
-    return CaseOutcomeClassifier(
+    categorical, numeric = model_fields(spec, settings)
+    estimator = CaseOutcomeClassifier(
         embedder=make_embedder(settings),
         chunk_tokens=settings.chunk_tokens,
         chunk_overlap=settings.chunk_overlap,
         max_chunks_per_case=settings.max_chunks_per_case,
-        categorical=spec.categorical,
-        numeric=spec.numeric,
+        categorical=categorical,
+        numeric=numeric,
         field_labels=dict(spec.field_labels),
+        time_column=spec.time_field,
     )
+    return estimator.set_params(**spec.model_params)
+
+
+def case_articles(corpus: Corpus, spec: DatasetSpec) -> list[tuple[str, ...]] | None:
+    """The violated articles of each case, for data sets with a per-article task."""
+    return [o.violated for o in corpus.outcomes] if spec.per_article else None
+
+
+def article_report(
+    estimator: CaseOutcomeClassifier, frame: pd.DataFrame, truth: Sequence[Sequence[str]]
+) -> dict[str, Any]:
+    predictions = estimator.predict_articles(frame)
+    predicted = [[a["article"] for a in row if a["predicted"]] for row in predictions]
+    return multilabel_report(truth, predicted, list(estimator.article_labels_))
+
+
+def _rows(values: list[Any] | None, mask: np.ndarray) -> list[Any] | None:
+    return None if values is None else [v for v, keep in zip(values, mask, strict=True) if keep]
 
 
 def embed_corpus(estimator: CaseOutcomeClassifier, frame: pd.DataFrame) -> None:
@@ -111,14 +131,23 @@ def train(
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{spec.name}") as run:
         estimator = make_estimator(settings, spec)
         embed_corpus(estimator, frame)
+        articles = case_articles(corpus, spec)
         console.print(f"validating on {int(later.sum())} cases from {validation_from} on")
-        validator = make_estimator(settings, spec).fit(frame[earlier], labels[earlier])
+        validator = make_estimator(settings, spec).fit(
+            frame[earlier], labels[earlier], articles=_rows(articles, earlier)
+        )
         val_proba = validator.predict_proba(frame[later])
         validation = classification_report(
             labels[later], val_proba, list(validator.classes_), spec.positive_class
         )
+        if validator.has_articles:
+            validation["articles"] = article_report(
+                validator, frame[later], _rows(articles, later) or []
+            )
+            validation["article_micro_f1"] = validation["articles"]["micro_f1"]
+            validation["article_macro_f1"] = validation["articles"]["macro_f1"]
         console.print("refitting on all cases")
-        estimator.fit(frame, labels)
+        estimator.fit(frame, labels, articles=articles)
         _log_training_run(
             spec,
             settings,
@@ -171,13 +200,18 @@ def evaluate(
     model, info = load_pyfunc(uri)
     python_model: OutcomeModel = model.unwrap_python_model()
     python_model.use_embedding_cache(settings.embedding_cache_dir)
-    corpus = spec.read_split(split, limit=limit)
+    corpus = read_split(spec, split, settings, limit)
     frame = pd.DataFrame(model_input(corpus.records))
     embed_corpus(python_model.estimator, frame)
     predicted = model.predict(frame)
     classes = [str(c) for c in python_model.estimator.classes_]
     probabilities = predicted[[f"p_{c}" for c in classes]].to_numpy()
     report = classification_report(corpus.labels(), probabilities, classes, spec.positive_class)
+    articles = case_articles(corpus, spec)
+    if articles is not None and python_model.estimator.has_articles:
+        report["articles"] = article_report(python_model.estimator, frame, articles)
+        report["article_micro_f1"] = report["articles"]["micro_f1"]
+        report["article_macro_f1"] = report["articles"]["macro_f1"]
     report.update(
         dataset=spec.name,
         split=str(split),
@@ -347,6 +381,7 @@ def _log_training_run(
             "data_fingerprint": corpus.fingerprint(),
             "data_sources": ";".join(corpus.sources),
             "inputs": "text," + ",".join([*estimator.categorical, *estimator.numeric]),
+            "judge_features": str(bool(spec.judge_field and settings.judge_features)).lower(),
         }
     )
     mlflow.log_metrics(

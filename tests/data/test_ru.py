@@ -8,8 +8,17 @@ from pathlib import Path
 import pytest
 
 from data import ru
+from data.datasets import get_dataset, model_fields
 from data.schema import model_input
 from data.settings import DataSettings
+
+
+@pytest.fixture(scope="module")
+def ru_path() -> Path:
+    path = DataSettings().resolved_data_dir() / ru.FOLDER / ru.FILE
+    if not path.is_file():
+        pytest.skip("Russian data not found")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +66,26 @@ def test_outcome_sections_never_reach_model_input(raw_cases, tmp_path):
         resolution = " ".join(case["resolution"])
         if len(resolution) > 50:
             assert resolution[:50] not in record.text
+
+
+def test_judge_names_are_read_only_when_asked(ru_path):
+    plain = ru.read_split(ru_path, limit=60)
+    assert all("judge" not in r.inputs for r in plain.records)
+    with_judges = ru.read_split(ru_path, limit=60, judges=True)
+    names = [r.inputs["judge"] for r in with_judges.records]
+    assert sum(n is not None for n in names) >= 30
+    assert "Ярусова А.Н." in names  # the first ruling: "Судья ... Ярусова А.Н., ..."
+    for plain_record, judged in zip(plain.records, with_judges.records, strict=True):
+        assert {k: v for k, v in judged.inputs.items() if k != "judge"} == plain_record.inputs
+
+
+def test_judge_feature_is_off_by_default_and_never_for_echr(monkeypatch):
+    monkeypatch.delenv("CASECAST_JUDGE_FEATURES", raising=False)
+    assert "judge" not in model_fields(get_dataset("ru"), DataSettings())[0]
+    monkeypatch.setenv("CASECAST_JUDGE_FEATURES", "true")
+    opted_in = DataSettings()
+    assert opted_in.judge_features
+    assert model_fields(get_dataset("ru"), opted_in)[0][-1] == "judge"
+    assert model_fields(get_dataset("echr"), opted_in) == model_fields(
+        get_dataset("echr"), DataSettings(judge_features=False)
+    )

@@ -6,6 +6,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from data.echr import LEAKING_FIELDS, OUTCOME_FIELDS, parse_case
 from data.schema import model_input
@@ -29,19 +30,42 @@ def frame_and_labels(raw_cases) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def fitted(frame_and_labels, embedding_cache) -> CaseOutcomeClassifier:
+def fitted(frame_and_labels, raw_cases, embedding_cache) -> CaseOutcomeClassifier:
     frame, labels = frame_and_labels
-    estimator = CaseOutcomeClassifier(embedder=SentenceEmbedder(cache_dir=embedding_cache))
-    return estimator.fit(frame[:120], labels[:120])
+    articles = [parse_case(case)[1].violated for case in raw_cases]
+    estimator = CaseOutcomeClassifier(
+        embedder=SentenceEmbedder(cache_dir=embedding_cache), calibration_fraction=0.35
+    )
+    return estimator.fit(frame[:120], labels[:120], articles=articles[:120])
 
 
-def test_probabilities_are_valid_and_better_than_chance_on_training_data(fitted, frame_and_labels):
+def test_probabilities_are_valid_and_rank_unseen_cases(fitted, frame_and_labels):
     frame, labels = frame_and_labels
     proba = fitted.predict_proba(frame)
     assert proba.shape == (len(frame), 2)
     assert np.all((proba >= 0) & (proba <= 1)) and np.allclose(proba.sum(axis=1), 1)
     assert list(fitted.classes_) == ["no_violation", "violation"]
-    assert (fitted.predict(frame[:120]) == labels[:120]).mean() > 0.9
+    held_out = labels[120:] == "violation"
+    assert roc_auc_score(held_out, proba[120:, 1]) > 0.6
+
+
+def test_calibration_is_learnt_on_the_latest_cases(fitted):
+    """The temperature comes from the latest 35% of the 120 training cases by year."""
+    assert fitted.calibration_ is not None
+    assert fitted.calibration_["holdout_cases"] == 42
+    assert 0.05 <= fitted.calibration_["temperature"] <= 20
+
+
+def test_article_heads_give_a_probability_and_a_call_per_article(fitted, frame_and_labels):
+    frame, _ = frame_and_labels
+    assert fitted.has_articles and "6" in fitted.article_labels_
+    answers = fitted.predict_articles(frame[120:125])
+    assert len(answers) == 5
+    for answer in answers:
+        assert [a["article"] for a in answer] == list(fitted.article_labels_)
+        for a, threshold in zip(answer, fitted.article_thresholds_, strict=True):
+            assert 0 <= a["probability"] <= 1
+            assert a["predicted"] == (a["probability"] >= threshold)
 
 
 def test_leaking_and_outcome_fields_never_change_a_prediction(fitted, raw_cases):
@@ -59,8 +83,9 @@ def test_leaking_and_outcome_fields_never_change_a_prediction(fitted, raw_cases)
 
 def test_the_model_reads_only_text_respondent_and_year(fitted):
     names = fitted.get_feature_names_out()
-    structured = [n for n in names if not n.startswith(("tfidf:", "embedding_"))]
-    assert all(n.startswith("respondent=") or n == "year" for n in structured)
+    structured = [n for n in names if not n.startswith(("text:", "paragraphs_", "embedding:"))]
+    derived_from_text = {"log_paragraphs", "log_characters"}
+    assert all(n.startswith("respondent=") or n in {"year", *derived_from_text} for n in structured)
     assert list(fitted.feature_names_in_) == ["text", "respondent", "year"]
 
 

@@ -57,6 +57,17 @@ def test_predict_returns_probabilities_reasons_and_model(client, train_slice, tr
     assert entry["request_id"] == body["request_id"] == response.headers["X-Request-ID"]
     assert entry["model_version"] == "1" and entry["text_chars"] == len(record.text)
     assert record.paragraphs[0][:40] not in log_lines[-1]
+    assert entry["articles"] == [a["article"] for a in body["articles"] if a["predicted"]]
+
+
+def test_predict_answers_which_articles_are_likely_violated(client, train_slice):
+    """ECHR models carry one head per article with enough training cases (Art. 6 at least)."""
+    record = train_slice.records[5]
+    body = client.post("/v1/predict", json={"text": record.text, "explain": False}).json()
+    articles = {a["article"]: a for a in body["articles"]}
+    assert "6" in articles
+    assert all(0.0 <= a["probability"] <= 1.0 for a in articles.values())
+    assert all(isinstance(a["predicted"], bool) for a in articles.values())
 
 
 def test_the_served_model_matches_the_registered_one(client, train_slice, trained_home):
