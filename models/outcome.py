@@ -170,7 +170,9 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         cases = self.prepare(frame, progress)
         texts = [_join(p) for p in cases.paragraphs]
         self.text_vectorizer_ = legal_tfidf(self.tfidf_max_features, min_df=min(3, len(texts)))
-        self.text_vectorizer_.fit(texts)
+        # fit_transform: tokenising the corpus once instead of twice saves minutes.
+        text_matrix = self.text_vectorizer_.fit_transform(texts)
+        flat = [p for case in cases.paragraphs for p in case]
         self.paragraph_vectorizer_ = TfidfVectorizer(
             ngram_range=(1, 2),
             min_df=min(3, len(texts)),
@@ -179,7 +181,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             sublinear_tf=True,
             strip_accents="unicode",
             dtype=np.float32,
-        ).fit([p for case in cases.paragraphs for p in case] or texts)
+        )
+        paragraph_matrix = self.paragraph_vectorizer_.fit_transform(flat or texts)[: len(flat)]
         self.embedding_scaler_ = StandardScaler().fit(self._pooled(cases.vectors))
         self.categorical_encoder_ = DelimitedOneHotEncoder(min_frequency=5).fit(
             cases.inputs[list(self.categorical)]
@@ -189,7 +192,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             numeric
         )
         self.numeric_scaler_ = StandardScaler().fit(self.numeric_imputer_.transform(numeric))
-        matrices = self._matrices(cases)
+        matrices = self._matrices(cases, text_matrix, paragraph_matrix)
         target = np.searchsorted(self.classes_, labels)
 
         with warnings.catch_warnings():
@@ -465,9 +468,18 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             return np.argsort(when.to_numpy(), kind="stable")
         return np.arange(len(inputs))
 
-    def _matrices(self, cases: PreparedCases) -> _Matrices:
-        texts = [_join(p) for p in cases.paragraphs]
-        flat = [p for case in cases.paragraphs for p in case]
+    def _matrices(
+        self,
+        cases: PreparedCases,
+        text: sparse.spmatrix | None = None,
+        paragraphs: sparse.spmatrix | None = None,
+    ) -> _Matrices:
+        """Learner inputs for ``cases``; ``text``/``paragraphs`` when already vectorised."""
+        if text is None:
+            text = self.text_vectorizer_.transform([_join(p) for p in cases.paragraphs])
+        if paragraphs is None:
+            flat = [p for case in cases.paragraphs for p in case]
+            paragraphs = self.paragraph_vectorizer_.transform(flat)
         owner = np.repeat(np.arange(len(cases.paragraphs)), [len(p) for p in cases.paragraphs])
         embeddings = self.embedding_scaler_.transform(self._pooled(cases.vectors))
         numeric = self.numeric_imputer_.transform(self._numeric_frame(cases))
@@ -478,8 +490,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             [self.numeric_scaler_.transform(numeric), categorical.toarray()]
         ).astype(np.float64)
         return _Matrices(
-            text=self.text_vectorizer_.transform(texts).tocsr(),
-            paragraphs=self.paragraph_vectorizer_.transform(flat).tocsr(),
+            text=sparse.csr_matrix(text),
+            paragraphs=sparse.csr_matrix(paragraphs),
             paragraph_owner=owner,
             embeddings=embeddings,
             structured=structured,

@@ -249,6 +249,11 @@ class PrecedentIndex:
         # Passages are stored case by case; each case's first row.
         self._case_starts = np.searchsorted(self.chunk_case, np.arange(len(self.cases)))
         self._years = np.asarray([c.year if c.year is not None else -1 for c in self.cases])
+        # Filter masks are built from these once, so a search never loops over cases in Python.
+        self._outcomes = np.asarray([c.outcome or "" for c in self.cases], dtype=object)
+        self._courts = np.asarray([(c.court or "").upper() for c in self.cases], dtype=object)
+        self._by_party = _inverted(c.parties for c in self.cases)
+        self._by_article = _inverted(c.examined for c in self.cases)
 
     @classmethod
     def load(cls, root: Path, dataset: str) -> PrecedentIndex:
@@ -389,27 +394,41 @@ class PrecedentIndex:
         ]
         return PrecedentHit(self.cases[case], round(score, 4), passages)
 
+    def _cases_with(self, inverted: dict[str, np.ndarray], values: Sequence[str]) -> np.ndarray:
+        """Mask of the cases carrying any of ``values`` (case-insensitive)."""
+        mask = np.zeros(len(self.cases), dtype=bool)
+        for value in values:
+            mask[inverted.get(value.strip().upper(), np.empty(0, dtype=np.int64))] = True
+        return mask
+
     def _allowed(self, filters: SearchFilters) -> np.ndarray:
         allowed = np.ones(len(self.cases), dtype=bool)
         if filters.year_min is not None:
             allowed &= self._years >= filters.year_min
         if filters.year_max is not None:
             allowed &= (self._years <= filters.year_max) & (self._years >= 0)
-        articles = {a.strip().upper() for a in filters.articles if a.strip()}
-        for i, case in enumerate(self.cases):
-            if not allowed[i]:
-                continue
-            if (
-                (filters.respondent and filters.respondent.upper() not in case.parties)
-                or (filters.outcome and case.outcome != filters.outcome)
-                or (filters.court and (case.court or "").upper() != filters.court.upper())
-                or (articles and articles.isdisjoint(a.upper() for a in case.examined))
-            ):
-                allowed[i] = False
+        if filters.respondent:
+            allowed &= self._cases_with(self._by_party, [filters.respondent])
+        if filters.outcome:
+            allowed &= self._outcomes == filters.outcome
+        if filters.court:
+            allowed &= self._courts == filters.court.upper()
+        articles = [a for a in filters.articles if a.strip()]
+        if articles:
+            allowed &= self._cases_with(self._by_article, articles)
         for case_id in filters.exclude_case_ids:
             if case_id in self._position:
                 allowed[self._position[case_id]] = False
         return allowed
+
+
+def _inverted(values_per_case: Iterable[Iterable[str]]) -> dict[str, np.ndarray]:
+    """Upper-cased value -> positions of the cases that carry it."""
+    positions: dict[str, list[int]] = {}
+    for position, values in enumerate(values_per_case):
+        for value in {v.strip().upper() for v in values if v and v.strip()}:
+            positions.setdefault(value, []).append(position)
+    return {value: np.asarray(rows, dtype=np.int64) for value, rows in positions.items()}
 
 
 def _reciprocal_rank_fusion(case_scores: Sequence[np.ndarray]) -> np.ndarray:

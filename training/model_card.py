@@ -81,6 +81,17 @@ def render_card(
     for key in ("roc_auc", "brier", "ece"):
         value = report.get(key)
         lines.append(f"| {key} | {'n/a' if value is None else f'{value:.4f}'} | |")
+    if "articles" in report:
+        articles = report["articles"]
+        lines += ["", "## Violated articles", "",
+                  f"Micro-F1 {articles['micro_f1']:.4f}, macro-F1 {articles['macro_f1']:.4f} "
+                  f"(always the most frequent article: micro-F1 "
+                  f"{articles['most_frequent_micro_f1']:.4f}).", "",
+                  "| article | cases | F1 |", "| --- | --- | --- |"]  # fmt: skip
+        lines += [
+            f"| {label} | {row['support']} | {row['f1']:.3f} |"
+            for label, row in articles["per_label"].items()
+        ]
     lines += ["", f"n = {report['n']}; majority class: {report['majority_class']}.", "",
               f"![reliability diagram]({reliability_png})", "", "## Per group", "",
               f"Groups with fewer than {MIN_GROUP} cases are marked: their figures are noise.",

@@ -163,7 +163,7 @@ def train(
         held_out = corpus.subset(later)
         card = model_card(spec, f"{name} — temporal validation ({validation_from}+)",
                           held_out, val_proba, list(validator.classes_), validation,
-                          "validation/reliability.png")  # fmt: skip
+                          "validation/reliability.png", validator)  # fmt: skip
         mlflow.log_text(card["markdown"], "model_card.md")
         # Ids only (no text): lets `evaluate` tell when a split overlaps the training data.
         mlflow.log_text("\n".join(r.case_id for r in corpus.records), TRAINING_IDS)
@@ -223,7 +223,8 @@ def evaluate(
     figure = reliability_figure(corpus.labels(), probabilities, classes, spec.positive_class,
                                 f"{info.name} v{info.version} on {Path(split).name}")  # fmt: skip
     card = model_card(spec, f"{info.name} v{info.version} on {Path(split).name}", corpus,
-                      probabilities, classes, report, "reliability.png")  # fmt: skip
+                      probabilities, classes, report, "reliability.png",
+                      python_model.estimator)  # fmt: skip
     card_dir = settings.home / "cards" / f"{info.name}-v{info.version}-{_stem(split)}"
     card_dir.mkdir(parents=True, exist_ok=True)
     figure.savefig(card_dir / "reliability.png", dpi=120)
@@ -412,20 +413,33 @@ def model_card(
     classes: list[str],
     report: dict[str, Any],
     reliability_png: str,
+    estimator: CaseOutcomeClassifier,
 ) -> dict[str, Any]:
     """The card as Markdown and as JSON (what `/v1/model` serves)."""
+    judge_read = bool(spec.judge_field and spec.judge_field in estimator.categorical)
     predicted = np.asarray(classes)[probabilities.argmax(axis=1)]
     groups = group_metrics(spec.name, corpus.records, corpus.labels(), list(predicted))
     about = {
         "data set": spec.description,
         "task": f"{spec.task}: {', '.join(classes)}",
-        "inputs": "text, " + ", ".join([*spec.categorical, *spec.numeric]),
+        "inputs": "text, " + ", ".join([*estimator.categorical, *estimator.numeric]),
+        "judge identity": "read (CASECAST_JUDGE_FEATURES opt-in)" if judge_read else "not read",
+        "calibration": "none (too few cases)"
+        if estimator.calibration_ is None
+        else f"temperature {estimator.calibration_['temperature']:.2f} fitted on the latest "
+        f"{estimator.calibration_['holdout_cases']} training cases",
         "cases scored": report["n"],
         "data fingerprint": corpus.fingerprint(),
     }
     keys = ("n", "macro_f1", "accuracy", "roc_auc", "brier", "ece", "majority_class",
             "majority_macro_f1", "majority_accuracy")  # fmt: skip
     scores = {k: report[k] for k in keys}
+    if "articles" in report:
+        scores.update(
+            article_micro_f1=report["articles"]["micro_f1"],
+            article_macro_f1=report["articles"]["macro_f1"],
+            article_most_frequent_micro_f1=report["articles"]["most_frequent_micro_f1"],
+        )
     return {
         "markdown": render_card(title, about, report, groups, reliability_png),
         "json": {"title": title, "about": about, "scores": scores, "groups": groups},

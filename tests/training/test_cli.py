@@ -64,6 +64,12 @@ def test_evaluate_prints_one_json_object(cli_env, echr_dev_path):
     assert sum(row["n"] for row in report["groups"]["formation"]) == 40
     card = Path(report["model_card"]).read_text()
     assert "majority class" in card and "## Per group" in card and "too few cases" in card
+    assert "**judge identity**: not read" in card and "**calibration**: temperature" in card
+    # The article heads are scored beside the always-the-most-frequent-article baseline.
+    articles = report["articles"]
+    assert "6" in articles["labels"] and "## Violated articles" in card
+    assert 0.0 <= articles["most_frequent_micro_f1"] <= 1.0
+    assert report["article_micro_f1"] == articles["micro_f1"]
     assert (Path(report["model_card"]).parent / "reliability.png").stat().st_size > 1000
     # The first 40 dev cases were among the 150 per split the model trained on.
     assert report["n_in_training_data"] == 40
