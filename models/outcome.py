@@ -385,7 +385,13 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             return float(-(weights * scaled[np.arange(len(truth)), truth]).sum() / weights.sum())
 
         best = minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded")
-        return {"temperature": float(best.x), "holdout_cases": len(holdout)}
+        first = inputs.iloc[order[-n_holdout]].get(self.time_column) if self.time_column else None
+        return {
+            "temperature": float(best.x),
+            "holdout_cases": len(holdout),
+            # The hold-out's earliest date (None when cases are ordered by row).
+            "holdout_from": None if first is None or pd.isna(first) else int(first),
+        }
 
     def _proba(self, m: _Matrices) -> np.ndarray:
         log_proba = self._stack_logits(self.stack_, m)

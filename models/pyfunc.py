@@ -32,6 +32,13 @@ class OutcomeModel(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context: Any) -> None:
         self.estimator: CaseOutcomeClassifier = joblib.load(context.artifacts[ESTIMATOR_ARTIFACT])
+        if not hasattr(self.estimator, "stack_"):
+            # Pickles of the single-logistic-regression model (before the stack) cannot run
+            # on this code: say so at load time, not as a crash on the first prediction.
+            raise ValueError(
+                "this model was trained by an older casecast (no stacked estimator inside): "
+                "retrain it with `casecast train` and promote the new version"
+            )
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None

@@ -108,7 +108,8 @@ def load_pyfunc(uri: str) -> tuple[Any, ModelVersionInfo]:
     info = resolve_version(uri)
     try:
         model = mlflow.pyfunc.load_model(f"models:/{info.name}/{info.version}")
-    except (OSError, mlflow.exceptions.MlflowException) as error:
+    except (OSError, ValueError, AttributeError, mlflow.exceptions.MlflowException) as error:
+        # ValueError/AttributeError: files written by an incompatible casecast version.
         raise ModelNotAvailableError(
             f"{uri} is registered but its files cannot be loaded ({error}); retrain it"
         ) from error

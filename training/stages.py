@@ -432,7 +432,8 @@ def model_card(
         "calibration": "none (too few cases)"
         if estimator.calibration_ is None
         else f"temperature {estimator.calibration_['temperature']:.2f} fitted on the latest "
-        f"{estimator.calibration_['holdout_cases']} training cases",
+        f"{estimator.calibration_['holdout_cases']} training cases "
+        f"(from {estimator.calibration_.get('holdout_from') or 'the end of the file'})",
         "cases scored": report["n"],
         "data fingerprint": corpus.fingerprint(),
     }

@@ -49,10 +49,13 @@ def test_probabilities_are_valid_and_rank_unseen_cases(fitted, frame_and_labels)
     assert roc_auc_score(held_out, proba[120:, 1]) > 0.6
 
 
-def test_calibration_is_learnt_on_the_latest_cases(fitted):
+def test_calibration_is_learnt_on_the_latest_cases(fitted, frame_and_labels):
+    frame, _ = frame_and_labels
     """The temperature comes from the latest 35% of the 120 training cases by year."""
     assert fitted.calibration_ is not None
     assert fitted.calibration_["holdout_cases"] == 42
+    years = np.sort(frame["year"][:120].to_numpy())
+    assert fitted.calibration_["holdout_from"] == years[-42]
     assert 0.05 <= fitted.calibration_["temperature"] <= 20
 
 
