@@ -80,12 +80,17 @@ def case_articles(corpus: Corpus, spec: DatasetSpec) -> list[tuple[str, ...]] | 
     return [o.violated for o in corpus.outcomes] if spec.per_article else None
 
 
-def article_report(
-    estimator: CaseOutcomeClassifier, frame: pd.DataFrame, truth: Sequence[Sequence[str]]
-) -> dict[str, Any]:
-    predictions = estimator.predict_articles(frame)
+def add_article_scores(
+    report: dict[str, Any],
+    predictions: Sequence[Sequence[dict[str, Any]]],
+    labels: Sequence[str],
+    truth: Sequence[Sequence[str]],
+) -> None:
+    """Score per-article predictions (as the model answers them) into ``report``."""
     predicted = [[a["article"] for a in row if a["predicted"]] for row in predictions]
-    return multilabel_report(truth, predicted, list(estimator.article_labels_))
+    report["articles"] = multilabel_report(truth, predicted, list(labels))
+    report["article_micro_f1"] = report["articles"]["micro_f1"]
+    report["article_macro_f1"] = report["articles"]["macro_f1"]
 
 
 def _rows(values: list[Any] | None, mask: np.ndarray) -> list[Any] | None:
@@ -141,11 +146,8 @@ def train(
             labels[later], val_proba, list(validator.classes_), spec.positive_class
         )
         if validator.has_articles:
-            validation["articles"] = article_report(
-                validator, frame[later], _rows(articles, later) or []
-            )
-            validation["article_micro_f1"] = validation["articles"]["micro_f1"]
-            validation["article_macro_f1"] = validation["articles"]["macro_f1"]
+            add_article_scores(validation, validator.predict_articles(frame[later]),
+                               validator.article_labels_, _rows(articles, later) or [])  # fmt: skip
         console.print("refitting on all cases")
         estimator.fit(frame, labels, articles=articles)
         _log_training_run(
@@ -208,10 +210,10 @@ def evaluate(
     probabilities = predicted[[f"p_{c}" for c in classes]].to_numpy()
     report = classification_report(corpus.labels(), probabilities, classes, spec.positive_class)
     articles = case_articles(corpus, spec)
-    if articles is not None and python_model.estimator.has_articles:
-        report["articles"] = article_report(python_model.estimator, frame, articles)
-        report["article_micro_f1"] = report["articles"]["micro_f1"]
-        report["article_macro_f1"] = report["articles"]["macro_f1"]
+    if articles is not None and "articles" in predicted:
+        # The served answer's own article calls, not a second pass over the estimator.
+        add_article_scores(report, [json.loads(a) for a in predicted["articles"]],
+                           python_model.estimator.article_labels_, articles)  # fmt: skip
     report.update(
         dataset=spec.name,
         split=str(split),
