@@ -124,11 +124,16 @@ def load_corpus(
     return functools.reduce(Corpus.concat, parts)
 
 
+def reads_judges(spec: DatasetSpec, settings: DataSettings) -> bool:
+    """Judge identity is an input only when opted in and the data set names judges."""
+    return bool(spec.judge_field and settings.judge_features)
+
+
 def read_split(
     spec: DatasetSpec, path: Path, settings: DataSettings, limit: int | None = None
 ) -> Corpus:
     """One split file; judge names are read only where the setting allows and the data has them."""
-    if spec.judge_field and settings.judge_features:
+    if reads_judges(spec, settings):
         return spec.read_split(path, limit=limit, judges=True)
     return spec.read_split(path, limit=limit)
 
@@ -138,6 +143,6 @@ def model_fields(
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The categorical and numeric inputs a model of this data set reads under these settings."""
     categorical = spec.categorical
-    if spec.judge_field and settings.judge_features:
+    if reads_judges(spec, settings):
         categorical = (*categorical, spec.judge_field)
     return categorical, spec.numeric

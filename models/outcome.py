@@ -199,7 +199,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.filterwarnings("ignore", message=".*least populated class.*")
             self.calibration_ = self._fit_calibration(matrices, target, cases.inputs)
-            self.stack_ = self._fit_stack(matrices, target, np.arange(len(target)))
+            self.stack_ = self._fit_stack(matrices, target)
             if articles is not None:
                 self._fit_articles(matrices.text, articles)
         self.n_features_in_ = frame.shape[1]
@@ -292,60 +292,51 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
 
     # -- the stack --------------------------------------------------------------------------
 
-    def _fit_stack(self, m: _Matrices, target: np.ndarray, rows: np.ndarray) -> _Stack:
-        """Base learners scored out of fold on ``rows``, the meta learner on those scores."""
-        folds = self._folds(target[rows])
+    def _fit_stack(self, m: _Matrices, target: np.ndarray) -> _Stack:
+        """Base learners scored out of fold on ``m``'s cases, the meta learner on those scores."""
         n_scores = self._n_scores
-        text_oof = np.zeros((len(rows), n_scores))
-        paragraph_oof = np.zeros((len(rows), n_scores * len(PARAGRAPH_POOLINGS)))
-        embedding_oof = np.zeros((len(rows), n_scores))
-        for fit_part, score_part in folds:
-            fit_rows, score_rows = rows[fit_part], rows[score_part]
-            base = self._fit_base(m, target, fit_rows)
+        text_oof = np.zeros((len(target), n_scores))
+        paragraph_oof = np.zeros((len(target), n_scores * len(PARAGRAPH_POOLINGS)))
+        embedding_oof = np.zeros((len(target), n_scores))
+        for fit_part, score_part in self._folds(target):
+            base = self._fit_base(_take(m, fit_part), target[fit_part])
             text_oof[score_part], paragraph_oof[score_part], embedding_oof[score_part] = (
-                self._base_scores(base, m, score_rows)
+                self._base_scores(base, _take(m, score_part))
             )
-        stack = self._fit_base(m, target, rows)
+        stack = self._fit_base(m, target)
         scores = self._score_block(text_oof, paragraph_oof, embedding_oof)
         stack.meta_scaler = StandardScaler().fit(scores)
-        meta = np.hstack([stack.meta_scaler.transform(scores), m.structured[rows]])
+        meta = np.hstack([stack.meta_scaler.transform(scores), m.structured])
         stack.meta_model = LogisticRegression(
             C=self.meta_C, class_weight=self.class_weight, max_iter=5000
-        ).fit(meta, target[rows])
+        ).fit(meta, target)
         return stack
 
-    def _fit_base(self, m: _Matrices, target: np.ndarray, rows: np.ndarray) -> _Stack:
-        text = m.text[rows]
-        nb = self._nb_weights(text, target[rows])
-        text_model = self._learner(self.text_C).fit(_weigh(text, nb), target[rows])
-        in_rows = np.isin(m.paragraph_owner, rows)
-        paragraphs = m.paragraphs[in_rows]
-        paragraph_target = target[m.paragraph_owner[in_rows]]
-        paragraph_nb = self._nb_weights(paragraphs, paragraph_target)
+    def _fit_base(self, m: _Matrices, target: np.ndarray) -> _Stack:
+        nb = self._nb_weights(m.text, target)
+        text_model = self._learner(self.text_C).fit(_weigh(m.text, nb), target)
+        paragraph_target = target[m.paragraph_owner]
+        paragraph_nb = self._nb_weights(m.paragraphs, paragraph_target)
         paragraph_model = self._learner(self.paragraph_C).fit(
-            _weigh(paragraphs, paragraph_nb), paragraph_target
+            _weigh(m.paragraphs, paragraph_nb), paragraph_target
         )
         embedding_model = None
         if self.use_embeddings:
-            embedding_model = self._learner(self.embedding_C).fit(m.embeddings[rows], target[rows])
+            embedding_model = self._learner(self.embedding_C).fit(m.embeddings, target)
         return _Stack(nb, text_model, paragraph_nb, paragraph_model, embedding_model)
 
     def _base_scores(
-        self, stack: _Stack, m: _Matrices, rows: np.ndarray
+        self, stack: _Stack, m: _Matrices
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        text = self._scores(stack.text_model, _weigh(m.text[rows], stack.nb_weights))
-        position = np.full(len(m.structured), -1)
-        position[rows] = np.arange(len(rows))
-        in_rows = position[m.paragraph_owner] >= 0
+        n_cases = len(m.structured)
+        text = self._scores(stack.text_model, _weigh(m.text, stack.nb_weights))
         paragraph_scores = self._scores(
-            stack.paragraph_model, _weigh(m.paragraphs[in_rows], stack.paragraph_nb_weights)
+            stack.paragraph_model, _weigh(m.paragraphs, stack.paragraph_nb_weights)
         )
-        paragraphs = _pool_by_owner(
-            paragraph_scores, position[m.paragraph_owner[in_rows]], len(rows)
-        )
-        embedding = np.zeros((len(rows), self._n_scores))
+        paragraphs = _pool_by_owner(paragraph_scores, m.paragraph_owner, n_cases)
+        embedding = np.zeros((n_cases, self._n_scores))
         if stack.embedding_model is not None:
-            embedding = self._scores(stack.embedding_model, m.embeddings[rows])
+            embedding = self._scores(stack.embedding_model, m.embeddings)
         return text, paragraphs, embedding
 
     def _score_block(
@@ -354,9 +345,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         return np.hstack([text, paragraphs] + ([embedding] if self.use_embeddings else []))
 
     def _stack_logits(self, stack: _Stack, m: _Matrices) -> np.ndarray:
-        rows = np.arange(len(m.structured))
         assert stack.meta_model is not None and stack.meta_scaler is not None
-        scores = stack.meta_scaler.transform(self._score_block(*self._base_scores(stack, m, rows)))
+        scores = stack.meta_scaler.transform(self._score_block(*self._base_scores(stack, m)))
         return stack.meta_model.predict_log_proba(np.hstack([scores, m.structured]))
 
     def _fit_calibration(
@@ -372,7 +362,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             return None
         if len(np.unique(target[holdout])) < 2:
             return None
-        stack = self._fit_stack(m, target, earlier)
+        stack = self._fit_stack(_take(m, earlier), target[earlier])
         log_proba = self._stack_logits(stack, _take(m, holdout))
         truth = target[holdout]
         # Class-balanced weights: the fitted temperature does not depend on the hold-out's
@@ -623,9 +613,10 @@ def _weigh(X: Any, weights: np.ndarray | None) -> Any:
 
 
 def _take(m: _Matrices, rows: np.ndarray) -> _Matrices:
-    keep = np.isin(m.paragraph_owner, rows)
+    """The cases at ``rows``, in that order, with their paragraphs renumbered to match."""
     position = np.full(len(m.structured), -1)
     position[rows] = np.arange(len(rows))
+    keep = position[m.paragraph_owner] >= 0
     return _Matrices(
         text=m.text[rows],
         paragraphs=m.paragraphs[keep],

@@ -13,7 +13,14 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from data.datasets import DatasetSpec, get_dataset, load_corpus, model_fields, read_split
+from data.datasets import (
+    DatasetSpec,
+    get_dataset,
+    load_corpus,
+    model_fields,
+    read_split,
+    reads_judges,
+)
 from data.schema import TEXT_COLUMN, Corpus, model_input
 from features.chunking import ParagraphChunker
 from features.embedding import SentenceEmbedder
@@ -389,7 +396,7 @@ def _log_training_run(
             "data_fingerprint": corpus.fingerprint(),
             "data_sources": ";".join(corpus.sources),
             "inputs": "text," + ",".join([*estimator.categorical, *estimator.numeric]),
-            "judge_features": str(bool(spec.judge_field and settings.judge_features)).lower(),
+            "judge_features": str(reads_judges(spec, settings)).lower(),
         }
     )
     mlflow.log_metrics(
