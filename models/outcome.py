@@ -222,20 +222,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             return [[] for _ in range(len(X))]
         cases = self.prepare(X)
         texts = self.text_vectorizer_.transform([_join(p) for p in cases.paragraphs])
-        probabilities = self._article_proba(texts)
-        return [
-            [
-                {
-                    "article": article,
-                    "probability": round(float(p), 4),
-                    "predicted": bool(p >= threshold),
-                }
-                for article, p, threshold in zip(
-                    self.article_labels_, row, self.article_thresholds_, strict=True
-                )
-            ]
-            for row in probabilities
-        ]
+        return self._article_answers(texts)
 
     @property
     def has_articles(self) -> bool:
@@ -243,10 +230,26 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
 
     def explain(self, X: pd.DataFrame, top_k: int = 3) -> list[list[dict[str, Any]]]:
         """For each case, the passages and fields that moved its predicted class the most."""
+        reasons = self.predict_with_details(X, explain=True, top_k=top_k)[1]
+        assert reasons is not None
+        return reasons
+
+    def predict_with_details(
+        self, X: pd.DataFrame, explain: bool = False, top_k: int = 3
+    ) -> tuple[np.ndarray, list[list[dict[str, Any]]] | None, list[list[dict[str, Any]]] | None]:
+        """Probabilities, reasons (when asked) and article answers (when modelled) from one
+        pass: the text is split, embedded and vectorised once, as serving needs."""
         check_is_fitted(self, "stack_")
         cases = self.prepare(X)
-        base = self._proba(self._matrices(cases))
-        return [self._explain_one(cases, i, base[i], top_k) for i in range(len(base))]
+        matrices = self._matrices(cases)
+        proba = self._proba(matrices)
+        reasons = (
+            [self._explain_one(cases, i, proba[i], top_k) for i in range(len(proba))]
+            if explain
+            else None
+        )
+        articles = self._article_answers(matrices.text) if self.has_articles else None
+        return proba, reasons, articles
 
     def prepare(
         self,
@@ -407,8 +410,21 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             self.article_thresholds_.append(_best_f1_threshold(has, oof))
             self.article_models_.append(_logistic(self.text_C, balanced=False).fit(text, has))
 
-    def _article_proba(self, text: sparse.csr_matrix) -> np.ndarray:
-        return np.column_stack([m.predict_proba(text)[:, 1] for m in self.article_models_])
+    def _article_answers(self, text: sparse.csr_matrix) -> list[list[dict[str, Any]]]:
+        probabilities = np.column_stack([m.predict_proba(text)[:, 1] for m in self.article_models_])
+        return [
+            [
+                {
+                    "article": article,
+                    "probability": round(float(p), 4),
+                    "predicted": bool(p >= threshold),
+                }
+                for article, p, threshold in zip(
+                    self.article_labels_, row, self.article_thresholds_, strict=True
+                )
+            ]
+            for row in probabilities
+        ]
 
     # -- internals --------------------------------------------------------------------------
 

@@ -58,16 +58,17 @@ def predict_frame(
 
     ``reasons`` (when asked) and ``articles`` (models with article heads) hold JSON lists.
     """
-    probabilities = estimator.predict_proba(frame)
+    probabilities, reasons, articles = estimator.predict_with_details(
+        frame, explain=explain, top_k=int(top_k)
+    )
     classes = [str(c) for c in estimator.classes_]
     out = pd.DataFrame(probabilities, columns=[f"p_{c}" for c in classes])
     out.insert(0, "probability", probabilities.max(axis=1))
     out.insert(0, "label", [classes[i] for i in probabilities.argmax(axis=1)])
-    if explain:
-        reasons = estimator.explain(frame, top_k=int(top_k))
+    if reasons is not None:
         out["reasons"] = [json.dumps(r, ensure_ascii=False) for r in reasons]
-    if estimator.has_articles:
-        out["articles"] = [json.dumps(a) for a in estimator.predict_articles(frame)]
+    if articles is not None:
+        out["articles"] = [json.dumps(a) for a in articles]
     return out
 
 

@@ -148,13 +148,13 @@ def train(
         validator = make_estimator(settings, spec).fit(
             frame[earlier], labels[earlier], articles=_rows(articles, earlier)
         )
-        val_proba = validator.predict_proba(frame[later])
+        val_proba, _, val_articles = validator.predict_with_details(frame[later])
         validation = classification_report(
             labels[later], val_proba, list(validator.classes_), spec.positive_class
         )
-        if validator.has_articles:
-            add_article_scores(validation, validator.predict_articles(frame[later]),
-                               validator.article_labels_, _rows(articles, later) or [])  # fmt: skip
+        if val_articles is not None:
+            add_article_scores(validation, val_articles, validator.article_labels_,
+                               _rows(articles, later) or [])  # fmt: skip
         console.print("refitting on all cases")
         estimator.fit(frame, labels, articles=articles)
         _log_training_run(
