@@ -21,7 +21,10 @@ It is a stack, chosen on a temporal validation (fit up to 2010, score 2011–201
 
 Reasons come from occlusion: each passage (and each structured field) is removed in turn and
 the change in the predicted class's probability is its effect. Removing a passage costs no
-new embedding, since its chunk vectors are already known, so explanations stay cheap.
+new embedding, since its chunk vectors are already known, so explanations stay cheap. A text
+of a single passage (a claimant's short account) is explained sentence by sentence instead,
+since removing its only passage says nothing about which words matter; its passage vector
+is kept, so a sentence's effect comes from its words.
 
 ECHR cases can also carry their violated articles: ``fit(..., articles=...)`` adds one
 TF-IDF logistic head per article with enough cases, with a threshold chosen out of fold.
@@ -50,7 +53,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from data.schema import TEXT_COLUMN
-from data.text import split_paragraphs
+from data.text import split_paragraphs, split_sentences
 from features.chunking import Chunk, ParagraphChunker, spread_positions
 from features.embedding import SentenceEmbedder
 from features.pooling import pool
@@ -537,21 +540,11 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
     ) -> list[dict[str, Any]]:
         predicted = int(base.argmax())
         label = str(self.classes_[predicted])
-        paragraphs, chunks = cases.paragraphs[i], cases.chunks[i]
-        spans = list(dict.fromkeys((c.first_paragraph, c.last_paragraph) for c in chunks))
-        spans = spans[:MAX_EXPLAINED_PASSAGES]
-        variants: list[list[str]] = []
-        vectors: list[np.ndarray] = []
-        rows = []
-        for first, last in spans:
-            variants.append(paragraphs[:first] + paragraphs[last + 1 :])
-            keep = [
-                k
-                for k, j in enumerate(cases.embedded[i])
-                if not first <= chunks[j].first_paragraph <= last
-            ]
-            vectors.append(cases.vectors[i][keep])
-            rows.append(cases.inputs.iloc[i])
+        paragraphs = cases.paragraphs[i]
+        units = self._occlusion_units(cases, i)
+        variants = [unit.occluded for unit in units]
+        vectors = [cases.vectors[i][unit.kept_vectors] for unit in units]
+        rows = [cases.inputs.iloc[i]] * len(units)
         fields = [
             c for c in (*self.categorical, *self.numeric) if _present(cases.inputs.iloc[i][c])
         ]
@@ -572,32 +565,57 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         probabilities = self._proba(self._matrices(occluded))
         effects = base[predicted] - probabilities[:, predicted]
         reasons = [
-            self._passage_reason(paragraphs, span, float(effect), label)
-            for span, effect in zip(spans, effects[: len(spans)], strict=True)
+            _passage_reason(unit, float(effect), label)
+            for unit, effect in zip(units, effects[: len(units)], strict=True)
         ]
         reasons.sort(key=lambda r: -abs(r["effect"]))
         field_reasons = [
             self._field_reason(column, cases.inputs.iloc[i][column], float(effect), label)
-            for column, effect in zip(fields, effects[len(spans) :], strict=True)
+            for column, effect in zip(fields, effects[len(units) :], strict=True)
         ]
         field_reasons.sort(key=lambda r: -abs(r["effect"]))
         return reasons[:top_k] + field_reasons[:top_k]
 
-    def _passage_reason(
-        self, paragraphs: list[str], span: tuple[int, int], effect: float, label: str
-    ) -> dict[str, Any]:
-        first, last = span
-        where = f"Paragraph {first + 1}" if first == last else f"Paragraphs {first + 1}–{last + 1}"
-        text = _join(paragraphs[first : last + 1])
-        excerpt = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
-        return {
-            "kind": "passage",
-            "paragraphs": [first + 1, last + 1],
-            "excerpt": excerpt,
-            "effect": round(effect, 4),
-            "explanation": f"{where} {_moves(effect, plural=first != last)} the estimated "
-            f"probability of '{label}' by {abs(effect) * 100:.1f} points.",
-        }
+    @staticmethod
+    def _occlusion_units(cases: PreparedCases, i: int) -> list[_Unit]:
+        """What is removed in turn: each passage, or each sentence of a one-passage text."""
+        paragraphs, chunks, embedded = cases.paragraphs[i], cases.chunks[i], cases.embedded[i]
+        spans = list(dict.fromkeys((c.first_paragraph, c.last_paragraph) for c in chunks))
+        if len(spans) == 1:
+            first, last = spans[0]
+            sentences = [
+                (p, s) for p in range(first, last + 1) for s in split_sentences(paragraphs[p])
+            ]
+            if len(sentences) > 1:
+                return [
+                    _Unit(
+                        first=p,
+                        last=p,
+                        text=sentence,
+                        occluded=[
+                            *paragraphs[:p],
+                            paragraphs[p].replace(sentence, " ", 1).strip(),
+                            *paragraphs[p + 1 :],
+                        ],
+                        kept_vectors=list(range(len(embedded))),
+                        sentence=True,
+                    )
+                    for p, sentence in sentences[:MAX_EXPLAINED_PASSAGES]
+                ]
+        return [
+            _Unit(
+                first=first,
+                last=last,
+                text=_join(paragraphs[first : last + 1]),
+                occluded=paragraphs[:first] + paragraphs[last + 1 :],
+                kept_vectors=[
+                    k
+                    for k, j in enumerate(embedded)
+                    if not first <= chunks[j].first_paragraph <= last
+                ],
+            )
+            for first, last in spans[:MAX_EXPLAINED_PASSAGES]
+        ]
 
     def _field_reason(self, column: str, value: Any, effect: float, label: str) -> dict[str, Any]:
         name = (self.field_labels or {}).get(column, column.replace("_", " ").capitalize())
@@ -689,6 +707,41 @@ def _join(paragraphs: Sequence[str]) -> str:
 
 def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and np.isnan(value)) and value != ""
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A piece of an input removed to measure its effect (0-based paragraph numbers)."""
+
+    first: int
+    last: int
+    text: str
+    occluded: list[str]  # the input's paragraphs without it
+    kept_vectors: list[int]  # the input's passage vectors that stay
+    sentence: bool = False
+
+
+def _passage_reason(unit: _Unit, effect: float, label: str) -> dict[str, Any]:
+    text = unit.text
+    excerpt = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
+    first, last = unit.first + 1, unit.last + 1
+    if unit.sentence:
+        where, plural = f"In paragraph {first}, the sentence “{_shorten(text, 80)}”", False
+    else:
+        where = f"Paragraph {first}" if first == last else f"Paragraphs {first}–{last}"
+        plural = first != last
+    return {
+        "kind": "passage",
+        "paragraphs": [first, last],
+        "excerpt": excerpt,
+        "effect": round(effect, 4),
+        "explanation": f"{where} {_moves(effect, plural=plural)} the estimated probability "
+        f"of '{label}' by {abs(effect) * 100:.1f} points.",
+    }
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _moves(effect: float, plural: bool = False) -> str:

@@ -10,6 +10,7 @@ from sklearn.metrics import roc_auc_score
 
 from data.echr import LEAKING_FIELDS, OUTCOME_FIELDS, parse_case
 from data.schema import model_input
+from data.text import split_sentences
 from features.embedding import SentenceEmbedder
 from models.outcome import CaseOutcomeClassifier
 from tests.conftest import read_raw_cases
@@ -115,6 +116,33 @@ def test_reasons_name_real_passages_of_the_input(fitted, frame_and_labels):
             assert reason["excerpt"].rstrip("…")[:100] in "\n\n".join(paragraphs[first - 1 : last])
         effects = [abs(r["effect"]) for r in passages]
         assert effects == sorted(effects, reverse=True)
+
+
+def test_a_one_paragraph_account_is_explained_sentence_by_sentence(fitted, frame_and_labels):
+    """A claimant's short account is one passage: removing it all would say nothing about
+    which of its words matter, so each sentence is a reason of its own."""
+    frame, _ = frame_and_labels
+    sentences = split_sentences(" ".join(frame.iloc[130]["text"].split("\n\n")[1:]))
+    account = ""
+    for sentence in sentences:  # as much as one 128-token passage holds
+        if len(f"{account} {sentence}".split()) > 90:
+            break
+        account = f"{account} {sentence}".strip()
+    assert len(split_sentences(account)) >= 3
+    row = pd.DataFrame({"text": [account], "respondent": ["RUS"], "year": [2012]})
+    reasons = fitted.explain(row, top_k=3)[0]
+    passages = [r for r in reasons if r["kind"] == "passage"]
+    assert len(passages) == 3 and len({r["excerpt"] for r in passages}) == 3
+    for reason in passages:
+        assert reason["excerpt"] in sentences and reason["paragraphs"] == [1, 1]
+        assert reason["explanation"].startswith("In paragraph 1, the sentence “")
+    # The strongest sentence's effect is what removing it does (its words; the embedding
+    # of the account is kept in the explanation, re-computed here).
+    top = passages[0]
+    without = account.replace(top["excerpt"], " ", 1)
+    predicted = int(fitted.predict_proba(row).argmax())
+    change = fitted.predict_proba(row) - fitted.predict_proba(row.assign(text=[without]))
+    assert np.sign(change[0, predicted]) == np.sign(top["effect"])
 
 
 def test_missing_structured_fields_are_allowed(fitted, frame_and_labels):
