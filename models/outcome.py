@@ -24,7 +24,10 @@ the change in the predicted class's probability is its effect. Removing a passag
 new embedding, since its chunk vectors are already known, so explanations stay cheap. A text
 of a single passage (a claimant's short account) is explained sentence by sentence instead,
 since removing its only passage says nothing about which words matter; its passage vector
-is kept, so a sentence's effect comes from its words.
+is kept, so a sentence's effect comes from its words. A field is not removed but set to the
+average training case (its one-hot columns to their training frequencies): "no respondent
+state" is a case the model never saw, and an effect measured against it read as if Russia
+lowered the chance of a violation.
 
 ECHR cases can also carry their violated articles: ``fit(..., articles=...)`` adds one
 TF-IDF logistic head per article with enough cases, with a threshold chosen out of fold.
@@ -196,6 +199,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         )
         self.numeric_scaler_ = StandardScaler().fit(self.numeric_imputer_.transform(numeric))
         matrices = self._matrices(cases, text_matrix, paragraph_matrix)
+        # The average training case's fields: the reference a field's reason is measured to.
+        self.structured_reference_ = matrices.structured.mean(axis=0)
         target = np.searchsorted(self.classes_, labels)
 
         with warnings.catch_warnings():
@@ -562,7 +567,13 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             vectors=vectors,
             inputs=pd.DataFrame(rows).reset_index(drop=True),
         )
-        probabilities = self._proba(self._matrices(occluded))
+        matrices = self._matrices(occluded)
+        reference = getattr(self, "structured_reference_", None)
+        if reference is not None:  # absent from models fitted before it existed
+            for row, column in enumerate(fields, start=len(units)):
+                columns = self._structured_columns(column)
+                matrices.structured[row, columns] = reference[columns]
+        probabilities = self._proba(matrices)
         effects = base[predicted] - probabilities[:, predicted]
         reasons = [
             _passage_reason(unit, float(effect), label)
@@ -575,6 +586,13 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         ]
         field_reasons.sort(key=lambda r: -abs(r["effect"]))
         return reasons[:top_k] + field_reasons[:top_k]
+
+    def _structured_columns(self, column: str) -> np.ndarray:
+        """Positions of a field's columns in the structured block (scaled numbers, then
+        one-hot categories)."""
+        names = [*self.numeric, "log_paragraphs", "log_characters"]
+        names += list(self.categorical_encoder_.get_feature_names_out())
+        return np.flatnonzero([n == column or n.startswith(f"{column}=") for n in names])
 
     @staticmethod
     def _occlusion_units(cases: PreparedCases, i: int) -> list[_Unit]:
@@ -622,13 +640,16 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         shown = value.item() if isinstance(value, np.generic) else value
         if isinstance(shown, float) and shown.is_integer():
             shown = int(shown)  # years and codes read as 2014, not 2014.0
+        reference = (
+            ", against the average of past cases" if hasattr(self, "structured_reference_") else ""
+        )
         return {
             "kind": "feature",
             "feature": column,
             "value": shown,
             "effect": round(effect, 4),
             "explanation": f"{name} {shown} {_moves(effect)} the estimated probability of "
-            f"'{label}' by {abs(effect) * 100:.1f} points.",
+            f"'{label}' by {abs(effect) * 100:.1f} points{reference}.",
         }
 
 

@@ -145,6 +145,31 @@ def test_a_one_paragraph_account_is_explained_sentence_by_sentence(fitted, frame
     assert np.sign(change[0, predicted]) == np.sign(top["effect"])
 
 
+def test_field_reasons_are_measured_against_the_average_training_case(fitted, frame_and_labels):
+    frame, _ = frame_and_labels
+    names = list(fitted.get_feature_names_out())[-len(fitted.structured_reference_) :]
+    respondents = frame["respondent"][:120]
+    for value in ("TUR", "RUS"):
+        share = (respondents == value).mean()
+        assert fitted.structured_reference_[names.index(f"respondent={value}")] == pytest.approx(
+            share
+        )
+    # Two cases that differ only in the state: their state effects differ by exactly the
+    # difference of their estimates (one common reference).
+    row = frame.iloc[[130]].reset_index(drop=True)
+    pair = pd.concat([row.assign(respondent="TUR"), row.assign(respondent="RUS")])
+    proba = fitted.predict_proba(pair)
+    assert proba[0].argmax() == proba[1].argmax()
+    label = int(proba[0].argmax())
+    effects = [
+        next(r["effect"] for r in reasons if r.get("feature") == "respondent")
+        for reasons in fitted.explain(pair.reset_index(drop=True), top_k=5)
+    ]
+    assert effects[0] - effects[1] == pytest.approx(proba[0, label] - proba[1, label], abs=2e-4)
+    assert all("against the average of past cases" in r["explanation"]
+               for r in fitted.explain(row)[0] if r["kind"] == "feature")  # fmt: skip
+
+
 def test_missing_structured_fields_are_allowed(fitted, frame_and_labels):
     frame, _ = frame_and_labels
     proba = fitted.predict_proba(pd.DataFrame({"text": [frame.iloc[0]["text"]]}))
