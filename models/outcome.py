@@ -297,9 +297,12 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         names += [f"paragraphs_{p}:{s}" for s in score_names for p in PARAGRAPH_POOLINGS]
         if self.use_embeddings:
             names += [f"embedding:{s}" for s in score_names]
-        names += [*self.numeric, "log_paragraphs", "log_characters"]
-        names += list(self.categorical_encoder_.get_feature_names_out())
-        return np.asarray(names, dtype=object)
+        return np.asarray(names + self._structured_names(), dtype=object)
+
+    def _structured_names(self) -> list[str]:
+        """The structured block's columns: scaled numbers, then one-hot categories."""
+        names = [*self.numeric, "log_paragraphs", "log_characters"]
+        return names + list(self.categorical_encoder_.get_feature_names_out())
 
     # -- the stack --------------------------------------------------------------------------
 
@@ -588,10 +591,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         return reasons[:top_k] + field_reasons[:top_k]
 
     def _structured_columns(self, column: str) -> np.ndarray:
-        """Positions of a field's columns in the structured block (scaled numbers, then
-        one-hot categories)."""
-        names = [*self.numeric, "log_paragraphs", "log_characters"]
-        names += list(self.categorical_encoder_.get_feature_names_out())
+        """Positions of a field's columns in the structured block."""
+        names = self._structured_names()
         return np.flatnonzero([n == column or n.startswith(f"{column}=") for n in names])
 
     @staticmethod
@@ -743,18 +744,16 @@ class _Unit:
 
 
 def _passage_reason(unit: _Unit, effect: float, label: str) -> dict[str, Any]:
-    text = unit.text
-    excerpt = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
     first, last = unit.first + 1, unit.last + 1
     if unit.sentence:
-        where, plural = f"In paragraph {first}, the sentence “{_shorten(text, 80)}”", False
+        where, plural = f"In paragraph {first}, the sentence “{_shorten(unit.text, 80)}”", False
     else:
         where = f"Paragraph {first}" if first == last else f"Paragraphs {first}–{last}"
         plural = first != last
     return {
         "kind": "passage",
         "paragraphs": [first, last],
-        "excerpt": excerpt,
+        "excerpt": _shorten(unit.text, EXCERPT_CHARS),
         "effect": round(effect, 4),
         "explanation": f"{where} {_moves(effect, plural=plural)} the estimated probability "
         f"of '{label}' by {abs(effect) * 100:.1f} points.",
@@ -762,7 +761,7 @@ def _passage_reason(unit: _Unit, effect: float, label: str) -> dict[str, Any]:
 
 
 def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _moves(effect: float, plural: bool = False) -> str:

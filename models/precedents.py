@@ -262,7 +262,7 @@ class PrecedentIndex:
         self._courts = np.asarray([(c.court or "").upper() for c in self.cases], dtype=object)
         self._by_party = _inverted(c.parties for c in self.cases)
         self._by_article = _inverted(c.examined for c in self.cases)
-        self.case_centroids = _case_centroids(self.vectors, self.chunk_case, len(self.cases))
+        self.case_centroids = _case_centroids(self.vectors, self.chunk_case, self._case_starts)
 
     @classmethod
     def load(cls, root: Path, dataset: str) -> PrecedentIndex:
@@ -463,15 +463,15 @@ def _inverted(values_per_case: Iterable[Iterable[str]]) -> dict[str, np.ndarray]
     return {value: np.asarray(rows, dtype=np.int64) for value, rows in positions.items()}
 
 
-def _case_centroids(vectors: np.ndarray, chunk_case: np.ndarray, n_cases: int) -> np.ndarray:
+def _case_centroids(
+    vectors: np.ndarray, chunk_case: np.ndarray, case_starts: np.ndarray
+) -> np.ndarray:
     """Unit-length mean of each case's passage vectors (zeros for a case without any);
-    passages are stored case by case."""
-    counts = np.bincount(chunk_case, minlength=n_cases)
-    centroids = np.zeros((n_cases, vectors.shape[1]), dtype=np.float32)
+    passages are stored case by case from ``case_starts``."""
+    has = np.bincount(chunk_case, minlength=len(case_starts)) > 0
+    centroids = np.zeros((len(case_starts), vectors.shape[1]), dtype=np.float32)
     if len(vectors):
-        starts = np.searchsorted(chunk_case, np.arange(n_cases))
-        has = counts > 0
-        centroids[has] = np.add.reduceat(vectors, starts[has], axis=0, dtype=np.float32)
+        centroids[has] = np.add.reduceat(vectors, case_starts[has], axis=0, dtype=np.float32)
     norms = np.linalg.norm(centroids, axis=1, keepdims=True)
     return centroids / np.maximum(norms, 1e-12)
 
