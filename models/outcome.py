@@ -225,12 +225,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_articles(self, X: pd.DataFrame) -> list[list[dict[str, Any]]]:
         """Per case, every modelled article with its probability and the thresholded call."""
-        check_is_fitted(self, "stack_")
-        if not self.has_articles:
-            return [[] for _ in range(len(X))]
-        cases = self.prepare(X)
-        texts = self.text_vectorizer_.transform([_join(p) for p in cases.paragraphs])
-        return self._article_answers(texts)
+        articles = self.predict_with_details(X)[2]
+        return articles if articles is not None else [[] for _ in range(len(X))]
 
     @property
     def has_articles(self) -> bool:
