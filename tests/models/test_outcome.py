@@ -87,7 +87,8 @@ def test_leaking_and_outcome_fields_never_change_a_prediction(fitted, raw_cases)
 
 def test_the_model_reads_only_text_respondent_and_year(fitted):
     names = fitted.get_feature_names_out()
-    structured = [n for n in names if not n.startswith(("text:", "paragraphs_", "embedding:"))]
+    scores = ("text:", "paragraphs_", "embedding:", "text_trees:")
+    structured = [n for n in names if not n.startswith(scores)]
     derived_from_text = {"log_paragraphs", "log_characters"}
     assert all(n.startswith("respondent=") or n in {"year", *derived_from_text} for n in structured)
     assert list(fitted.feature_names_in_) == ["text", "respondent", "year"]
