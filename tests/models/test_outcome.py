@@ -187,3 +187,25 @@ def test_one_class_is_refused(frame_and_labels):
     frame, _ = frame_and_labels
     with pytest.raises(ValueError, match="two outcome classes"):
         CaseOutcomeClassifier().fit(frame[:3], ["violation"] * 3)
+
+
+def test_tree_learner_ranks_unseen_cases_from_the_words_it_chose(fitted, frame_and_labels):
+    frame, labels = frame_and_labels
+    stack = fitted.stack_
+    assert stack.tree_model is not None and stack.tree_columns is not None
+    vocabulary = fitted.text_vectorizer_.get_feature_names_out()
+    assert 0 < len(stack.tree_columns) <= min(fitted.tree_features, len(vocabulary))
+    tree_scores = fitted._base_scores(stack, fitted._matrices(fitted.prepare(frame[120:])))[3]
+    assert tree_scores is not None
+    assert roc_auc_score(labels[120:] == "violation", tree_scores[:, 0]) > 0.6
+
+
+def test_parallel_folds_give_the_sequential_answer(frame_and_labels, embedding_cache):
+    frame, labels = frame_and_labels
+    answers = [
+        CaseOutcomeClassifier(embedder=SentenceEmbedder(cache_dir=embedding_cache), n_jobs=jobs)
+        .fit(frame[:80], labels[:80])
+        .predict_proba(frame[80:])
+        for jobs in (1, 2)
+    ]
+    np.testing.assert_allclose(answers[0], answers[1], rtol=1e-9, atol=1e-12)
