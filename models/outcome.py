@@ -11,7 +11,7 @@ It is a stack, chosen on a temporal validation (fit up to 2010, score 2011–201
   one damning paragraph matters even in a long judgment), a logistic regression on the
   pooled passage embeddings, and gradient-boosted trees (LightGBM) on the ``tree_features``
   TF-IDF columns most associated with the outcome (trees combine words non-linearly: on
-  ECHR they lift macro-F1 by 0.8 points over the linear learners alone, in each of 2011-2013);
+  ECHR 2011-2013 they lift macro-F1 from 0.829 to 0.838, gaining in 2011 and 2012);
 * a logistic-regression meta learner over those scores plus the structured fields (one-hot
   categories, scaled numbers, text lengths), class-balanced so that the 0.5 threshold stays
   the balanced choice whatever the class mix of later years;
