@@ -27,12 +27,14 @@ def strip_accents(text: str) -> str:
     return unicodedata.normalize("NFKD", text).translate(_combining_marks())
 
 
-def legal_tfidf(max_features: int = 200_000, min_df: int = 3) -> TfidfVectorizer:
+def legal_tfidf(
+    max_features: int = 200_000, min_df: int = 3, max_df: float = 0.9
+) -> TfidfVectorizer:
     """Word uni- and bi-grams with sub-linear term frequency: the strong linear baseline."""
     return TfidfVectorizer(
         ngram_range=(1, 2),
         min_df=min_df,
-        max_df=0.9,
+        max_df=max_df,
         max_features=max_features,
         sublinear_tf=True,
         strip_accents=strip_accents,

@@ -52,7 +52,6 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.feature_selection import chi2
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -66,7 +65,7 @@ from features.chunking import Chunk, ParagraphChunker, spread_positions
 from features.embedding import SentenceEmbedder
 from features.pooling import pool
 from features.tabular import DelimitedOneHotEncoder
-from features.text import legal_tfidf, strip_accents
+from features.text import legal_tfidf
 
 POOLINGS = ("mean", "max")
 PARAGRAPH_POOLINGS = ("mean", "max", "min", "std", "q90", "q10")
@@ -195,15 +194,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         # fit_transform: tokenising the corpus once instead of twice saves minutes.
         text_matrix = self.text_vectorizer_.fit_transform(texts)
         flat = [p for case in cases.paragraphs for p in case]
-        self.paragraph_vectorizer_ = TfidfVectorizer(
-            ngram_range=(1, 2),
-            min_df=min(3, len(texts)),
-            max_df=0.5,
-            max_features=300_000,
-            sublinear_tf=True,
-            strip_accents=strip_accents,
-            dtype=np.float32,
-        )
+        # Paragraphs: more of them share words, so a stricter max_df and a larger vocabulary.
+        self.paragraph_vectorizer_ = legal_tfidf(300_000, min_df=min(3, len(texts)), max_df=0.5)
         paragraph_matrix = self.paragraph_vectorizer_.fit_transform(flat or texts)[: len(flat)]
         self.embedding_scaler_ = StandardScaler().fit(self._pooled(cases.vectors))
         self.categorical_encoder_ = DelimitedOneHotEncoder(min_frequency=5).fit(
