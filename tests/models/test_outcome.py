@@ -87,7 +87,7 @@ def test_leaking_and_outcome_fields_never_change_a_prediction(fitted, raw_cases)
 
 def test_the_model_reads_only_text_respondent_and_year(fitted):
     names = fitted.get_feature_names_out()
-    scores = ("text:", "paragraphs_", "embedding:", "text_trees:")
+    scores = ("text:", "paragraphs_", "embedding:", "text_trees:", "text_characters:")
     structured = [n for n in names if not n.startswith(scores)]
     derived_from_text = {"log_paragraphs", "log_characters"}
     assert all(n.startswith("respondent=") or n in {"year", *derived_from_text} for n in structured)
@@ -195,9 +195,31 @@ def test_tree_learner_ranks_unseen_cases_from_the_words_it_chose(fitted, frame_a
     assert stack.tree_model is not None and stack.tree_columns is not None
     vocabulary = fitted.text_vectorizer_.get_feature_names_out()
     assert 0 < len(stack.tree_columns) <= min(fitted.tree_features, len(vocabulary))
-    tree_scores = fitted._base_scores(stack, fitted._matrices(fitted.prepare(frame[120:])))[3]
+    tree_scores = fitted._base_scores(stack, fitted._matrices(fitted.prepare(frame[120:])))[
+        "text_trees"
+    ]
     assert tree_scores is not None
     assert roc_auc_score(labels[120:] == "violation", tree_scores[:, 0]) > 0.6
+
+
+def test_character_learner_ranks_unseen_cases(fitted, frame_and_labels):
+    frame, labels = frame_and_labels
+    assert fitted.char_vectorizer_ is not None and fitted.stack_.char_model is not None
+    assert "text_characters:score" in fitted.get_feature_names_out()
+    scores = fitted._base_scores(fitted.stack_, fitted._matrices(fitted.prepare(frame[120:])))
+    assert roc_auc_score(labels[120:] == "violation", scores["text_characters"][:, 0]) > 0.6
+
+
+def test_a_model_pickled_before_the_character_learner_still_predicts(
+    frame_and_labels, embedding_cache
+):
+    frame, labels = frame_and_labels
+    embedder = SentenceEmbedder(cache_dir=embedding_cache)
+    model = CaseOutcomeClassifier(embedder=embedder, char_features=0).fit(frame[:80], labels[:80])
+    older = copy.deepcopy(model)
+    del older.char_vectorizer_, older.stack_.char_model  # as an older pickle loads
+    np.testing.assert_array_equal(older.predict_proba(frame[80:]), model.predict_proba(frame[80:]))
+    assert older.explain(frame[80:81])[0]
 
 
 def test_parallel_folds_give_the_sequential_answer(frame_and_labels, embedding_cache):
