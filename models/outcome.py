@@ -204,20 +204,28 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         self._build_components()
         cases = self.prepare(frame, progress)
         texts = [_join(p) for p in cases.paragraphs]
-        self.text_vectorizer_ = legal_tfidf(self.tfidf_max_features, min_df=min(3, len(texts)))
-        # fit_transform: tokenising the corpus once instead of twice saves minutes.
-        text_matrix = self.text_vectorizer_.fit_transform(texts)
         flat = [p for case in cases.paragraphs for p in case]
-        # Paragraphs: more of them share words, so a stricter max_df and a larger vocabulary.
-        self.paragraph_vectorizer_ = legal_tfidf(300_000, min_df=min(3, len(texts)), max_df=0.5)
-        paragraph_matrix = self.paragraph_vectorizer_.fit_transform(flat or texts)[: len(flat)]
-        self.char_vectorizer_ = None
-        char_matrix = None
+        min_df = min(3, len(texts))
+        vectorizers: list[tuple[Any, list[str]]] = [
+            # Paragraphs: more of them share words, so a stricter max_df and more columns.
+            (legal_tfidf(300_000, min_df=min_df, max_df=0.5), flat or texts),
+            (legal_tfidf(self.tfidf_max_features, min_df=min_df), texts),
+        ]
         if self.char_features:
-            self.char_vectorizer_ = CharNgramTfidf(
-                max_features=self.char_features, min_df=min(5, len(texts))
+            char_min_df = min(5, len(texts))
+            vectorizers.append(
+                (CharNgramTfidf(max_features=self.char_features, min_df=char_min_df), texts)
             )
-            char_matrix = self.char_vectorizer_.fit_transform(texts)
+        # Tokenising is pure Python, held by the GIL: processes, not threads, fit the
+        # vectorisers side by side (each returns its fitted self and its matrix).
+        fitted = Parallel(n_jobs=min(self.n_jobs, len(vectorizers)))(
+            delayed(_fit_vectorizer)(vectorizer, documents) for vectorizer, documents in vectorizers
+        )
+        (self.paragraph_vectorizer_, paragraph_matrix), (self.text_vectorizer_, text_matrix) = (
+            fitted[:2]
+        )
+        paragraph_matrix = paragraph_matrix[: len(flat)]
+        self.char_vectorizer_, char_matrix = fitted[2] if self.char_features else (None, None)
         self.embedding_scaler_ = StandardScaler().fit(self._pooled(cases.vectors))
         self.categorical_encoder_ = DelimitedOneHotEncoder(min_frequency=5).fit(
             cases.inputs[list(self.categorical)]
@@ -777,6 +785,11 @@ def _logistic(
         max_iter=5000,
         random_state=random_state,
     )
+
+
+def _fit_vectorizer(vectorizer: Any, documents: list[str]) -> tuple[Any, sparse.csr_matrix]:
+    """``fit_transform`` (one pass over the documents, not two), returning the fitted copy."""
+    return vectorizer, vectorizer.fit_transform(documents)
 
 
 def _fit_linear(model: LogisticRegression, X: Any, y: np.ndarray) -> LogisticRegression:
