@@ -125,13 +125,13 @@ class _Stack:
 
 
 class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
-    """Five stacked text learners and the structured fields, calibrated on later cases.
+    """Stacked text learners and the structured fields, calibrated on later cases.
 
     ``max_chunks_per_case`` bounds the tokens embedded per case (0 = every chunk), spreading
     the chosen chunks over the text. ``time_column`` orders cases for the calibration
-    hold-out (row order when unset or missing). ``n_jobs`` threads fit the cross-validation
-    folds side by side; ``tree_features=0`` leaves the boosted-trees learner out and
-    ``char_features=0`` the character n-gram one.
+    hold-out (row order when unset or missing). ``n_jobs`` workers fit the vectorisers
+    (processes) and the cross-validation folds (threads) side by side. ``tree_features=0``
+    leaves the boosted-trees learner out and ``char_features=0`` the character n-gram one.
     """
 
     def __init__(
