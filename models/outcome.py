@@ -120,7 +120,7 @@ class _Stack:
     # The boosted-trees text learner (absent from models fitted before it existed).
     tree_columns: np.ndarray | None = None
     tree_model: LGBMClassifier | None = None
-    # The character n-gram learner (likewise absent from older models).
+    # The character n-gram learner (likewise; older pickles read these class defaults).
     char_model: LogisticRegression | None = None
 
 
@@ -332,7 +332,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             names += [f"embedding:{s}" for s in score_names]
         if self.stack_.tree_model is not None:
             names += [f"text_trees:{s}" for s in score_names]
-        if getattr(self.stack_, "char_model", None) is not None:
+        if self.stack_.char_model is not None:
             names += [f"text_characters:{s}" for s in score_names]
         return np.asarray(names + self._structured_names(), dtype=object)
 
@@ -426,16 +426,13 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         )
         n_cases = len(m.structured)
         scores["paragraphs"] = _pool_by_owner(paragraph_scores, m.paragraph_owner, n_cases)
-        if self.use_embeddings and stack.embedding_model is not None:
+        if stack.embedding_model is not None:  # fitted exactly when use_embeddings
             scores["embedding"] = self._scores(stack.embedding_model, m.embeddings)
-        elif self.use_embeddings:
-            scores["embedding"] = np.zeros((n_cases, self._n_scores))
         if stack.tree_model is not None and stack.tree_columns is not None:
             tree_input = _columns(m.text, stack.tree_columns)
             scores["text_trees"] = self._scores(stack.tree_model, tree_input)
-        char_model = getattr(stack, "char_model", None)  # absent from older models
-        if char_model is not None and m.characters is not None:
-            scores["text_characters"] = self._scores(char_model, m.characters)
+        if stack.char_model is not None and m.characters is not None:
+            scores["text_characters"] = self._scores(stack.char_model, m.characters)
         return scores
 
     @staticmethod
