@@ -60,6 +60,27 @@ def test_calibration_is_learnt_on_the_latest_cases(fitted, frame_and_labels):
     assert 0.05 <= fitted.calibration_["temperature"] <= 20
 
 
+def test_the_calibration_hold_out_is_scored_by_learners_of_earlier_cases(
+    fitted, frame_and_labels
+):
+    """One fold fits the earlier cases and scores the hold-out; every case is scored once."""
+    frame, labels = frame_and_labels
+    inputs = frame[:120].reset_index(drop=True)
+    target = np.searchsorted(fitted.classes_, labels[:120])
+    holdout = fitted._calibration_holdout(target, inputs)
+    assert holdout is not None and len(holdout) == 42
+    years = pd.to_numeric(inputs["year"]).to_numpy()
+    folds = fitted._folds_after(target, holdout)
+    assert len(folds) == fitted.n_folds
+    first_fit, first_scored = folds[0]
+    assert np.array_equal(first_scored, holdout)
+    assert years[first_fit].max() <= years[holdout].min()
+    assert np.array_equal(np.sort(np.concatenate([s for _, s in folds])), np.arange(120))
+    for fit_part, scored in folds:
+        assert len(np.intersect1d(fit_part, scored)) == 0
+        assert len(fit_part) + len(scored) == 120
+
+
 def test_article_heads_give_a_probability_and_a_call_per_article(fitted, frame_and_labels):
     frame, _ = frame_and_labels
     assert fitted.has_articles and "6" in fitted.article_labels_
