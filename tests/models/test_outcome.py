@@ -12,7 +12,7 @@ from data.echr import LEAKING_FIELDS, OUTCOME_FIELDS, parse_case
 from data.schema import model_input
 from data.text import split_sentences
 from features.embedding import SentenceEmbedder
-from models.outcome import CaseOutcomeClassifier
+from models.outcome import CaseOutcomeClassifier, _take
 from tests.conftest import read_raw_cases
 
 N_CASES = 160
@@ -60,25 +60,32 @@ def test_calibration_is_learnt_on_the_latest_cases(fitted, frame_and_labels):
     assert 0.05 <= fitted.calibration_["temperature"] <= 20
 
 
-def test_the_calibration_hold_out_is_scored_by_learners_of_earlier_cases(
-    fitted, frame_and_labels
-):
-    """One fold fits the earlier cases and scores the hold-out; every case is scored once."""
+def test_the_calibration_hold_out_is_scored_by_learners_of_earlier_cases(fitted, frame_and_labels):
+    """The temperature is learnt on the latest cases as scored by a fit of the earlier ones."""
     frame, labels = frame_and_labels
-    inputs = frame[:120].reset_index(drop=True)
-    target = np.searchsorted(fitted.classes_, labels[:120])
-    holdout = fitted._calibration_holdout(target, inputs)
+    estimator = copy.deepcopy(fitted)
+    cases = estimator.prepare(frame[:120])
+    m = estimator._matrices(cases)
+    target = np.searchsorted(estimator.classes_, labels[:120])
+    holdout = estimator._calibration_holdout(target, cases.inputs)
     assert holdout is not None and len(holdout) == 42
-    years = pd.to_numeric(inputs["year"]).to_numpy()
-    folds = fitted._folds_after(target, holdout)
-    assert len(folds) == fitted.n_folds
-    first_fit, first_scored = folds[0]
-    assert np.array_equal(first_scored, holdout)
-    assert years[first_fit].max() <= years[holdout].min()
-    assert np.array_equal(np.sort(np.concatenate([s for _, s in folds])), np.arange(120))
-    for fit_part, scored in folds:
-        assert len(np.intersect1d(fit_part, scored)) == 0
-        assert len(fit_part) + len(scored) == 120
+    year = m.structured[:, 0]  # the scaled year: the first structured column
+    fitted_years: list[np.ndarray] = []
+    fit_base = estimator._fit_base
+
+    def recording_fit_base(part, part_target):
+        fitted_years.append(part.structured[:, 0])
+        return fit_base(part, part_target)
+
+    estimator._fit_base = recording_fit_base
+    _, scores, holdout_scores = estimator._fit_stack(m, target, holdout)
+    assert len(fitted_years) == estimator.n_folds + 2  # the folds, the earlier cases, all
+    assert sum(len(y) == 78 and y.max() <= year[holdout].min() for y in fitted_years) == 1
+    earlier = np.setdiff1d(np.arange(120), holdout)
+    by_earlier = fit_base(_take(m, earlier), target[earlier])
+    expected = estimator._score_block(estimator._base_scores(by_earlier, _take(m, holdout)))
+    np.testing.assert_allclose(holdout_scores, expected)
+    assert holdout_scores.shape == (42, scores.shape[1])
 
 
 def test_article_heads_give_a_probability_and_a_call_per_article(fitted, frame_and_labels):
