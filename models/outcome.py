@@ -251,7 +251,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             self.calibration_ = None
             if holdout is not None and holdout_scores is not None:
                 self.calibration_ = self._fit_calibration(
-                    scores, holdout_scores, matrices.structured, target, holdout, cases
+                    scores, holdout_scores, matrices.structured, target, holdout, cases.inputs
                 )
             if articles is not None:
                 self._fit_articles(matrices.text, articles)
@@ -389,7 +389,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
     ) -> tuple[StandardScaler, LogisticRegression]:
         scaler = StandardScaler().fit(scores)
         meta = LogisticRegression(C=self.meta_C, class_weight=self.class_weight, max_iter=5000)
-        return scaler, meta.fit(np.hstack([scaler.transform(scores), structured]), target)
+        return scaler, meta.fit(_meta_input(scaler, scores, structured), target)
 
     def _fit_base(self, m: _Matrices, target: np.ndarray) -> _Stack:
         nb = self._nb_weights(m.text, target)
@@ -459,8 +459,10 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
 
     def _stack_logits(self, stack: _Stack, m: _Matrices) -> np.ndarray:
         assert stack.meta_model is not None and stack.meta_scaler is not None
-        scores = stack.meta_scaler.transform(self._score_block(self._base_scores(stack, m)))
-        return stack.meta_model.predict_log_proba(np.hstack([scores, m.structured]))
+        scores = self._score_block(self._base_scores(stack, m))
+        return stack.meta_model.predict_log_proba(
+            _meta_input(stack.meta_scaler, scores, m.structured)
+        )
 
     def _calibration_holdout(self, target: np.ndarray, inputs: pd.DataFrame) -> np.ndarray | None:
         """Rows of the latest ``calibration_fraction`` of cases, or None when too few to use."""
@@ -482,7 +484,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         structured: np.ndarray,
         target: np.ndarray,
         holdout: np.ndarray,
-        cases: PreparedCases,
+        inputs: pd.DataFrame,
     ) -> dict[str, Any]:
         """A temperature learnt on the latest cases, as scored by a stack of the earlier ones.
 
@@ -495,9 +497,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         """
         earlier = np.setdiff1d(np.arange(len(target)), holdout)
         scaler, meta = self._fit_meta(scores[earlier], structured[earlier], target[earlier])
-        log_proba = meta.predict_log_proba(
-            np.hstack([scaler.transform(holdout_scores), structured[holdout]])
-        )
+        log_proba = meta.predict_log_proba(_meta_input(scaler, holdout_scores, structured[holdout]))
         truth = target[holdout]
         # Class-balanced weights: the fitted temperature does not depend on the hold-out's
         # class mix, and a temperature never moves the balanced 0.5 decision boundary.
@@ -510,8 +510,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
 
         best = minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded")
         first = None
-        if self.time_column and self.time_column in cases.inputs:
-            when = pd.to_numeric(cases.inputs[self.time_column], errors="coerce")
+        if self.time_column and self.time_column in inputs:
+            when = pd.to_numeric(inputs[self.time_column], errors="coerce")
             first = when.iloc[holdout].min()
         return {
             "temperature": float(best.x),
@@ -846,6 +846,11 @@ def _columns(X: sparse.csr_matrix, columns: np.ndarray) -> Any:
     """Those columns, dense while that stays small (LightGBM bins dense input ~2x faster)."""
     part = X[:, columns].astype(np.float32)
     return part.toarray() if part.shape[0] * part.shape[1] <= DENSE_TREE_CELLS else part
+
+
+def _meta_input(scaler: StandardScaler, scores: np.ndarray, structured: np.ndarray) -> np.ndarray:
+    """The meta learner's input, built one way for fitting, calibrating and predicting."""
+    return np.hstack([scaler.transform(scores), structured])
 
 
 def _weigh(X: Any, weights: np.ndarray | None) -> Any:
