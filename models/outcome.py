@@ -74,6 +74,7 @@ from features.embedding import SentenceEmbedder
 from features.pooling import pool
 from features.tabular import DelimitedOneHotEncoder
 from features.text import CharNgramTfidf, legal_tfidf
+from models.class_mix import decision_rates, estimate_class_mix, reweight
 
 POOLINGS = ("mean", "max")
 PARAGRAPH_POOLINGS = ("mean", "max", "min", "std", "q90", "q10")
@@ -267,6 +268,32 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def estimate_class_mix(self, probabilities: np.ndarray) -> np.ndarray | None:
+        """The class shares among cases, from this model's probabilities for them (no labels).
+
+        None when the model has no hold-out decision rates (fitted without a calibration
+        hold-out, or before they were kept).
+        """
+        check_is_fitted(self, "stack_")
+        rates = (self.calibration_ or {}).get("decision_rates")
+        if rates is None:
+            return None
+        return estimate_class_mix(np.asarray(rates), np.asarray(probabilities).argmax(axis=1))
+
+    def at_class_mix(self, probabilities: np.ndarray, mix: Sequence[float]) -> np.ndarray:
+        """``probabilities`` restated for cases whose classes come in shares ``mix``.
+
+        The decision is unchanged: read it from the probabilities as predicted (balanced
+        models decide at the balanced threshold whatever the mix).
+        """
+        check_is_fitted(self, "stack_")
+        reference = (self.calibration_ or {}).get("reference_mix")
+        if reference is None:
+            raise ValueError("this model does not record the class mix it was calibrated for")
+        if len(mix) != len(self.classes_) or min(mix) <= 0:
+            raise ValueError(f"the class mix needs one positive share per class {self.classes_}")
+        return reweight(np.asarray(probabilities), np.asarray(reference), np.asarray(mix))
 
     def predict_articles(self, X: pd.DataFrame) -> list[list[dict[str, Any]]]:
         """Per case, every modelled article with its probability and the thresholded call."""
@@ -509,6 +536,12 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             return float(-(weights * scaled[np.arange(len(truth)), truth]).sum() / weights.sum())
 
         best = minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded")
+        # How often the model decides each class for each true class on cases it did not
+        # see, and the class mix its probabilities answer for: what restating them for
+        # another mix needs (``estimate_class_mix``, ``at_class_mix``).
+        rates = decision_rates(truth, log_proba.argmax(axis=1), len(self.classes_))
+        everyone = np.bincount(target, minlength=len(self.classes_)) / len(target)
+        reference = np.full(len(self.classes_), 1 / len(self.classes_))
         first = None
         if self.time_column and self.time_column in inputs:
             when = pd.to_numeric(inputs[self.time_column], errors="coerce")
@@ -516,6 +549,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         return {
             "temperature": float(best.x),
             "holdout_cases": len(holdout),
+            "decision_rates": None if rates is None else rates.tolist(),
+            "reference_mix": (reference if self._balanced else everyone).tolist(),
             # The hold-out's earliest date (None when cases are ordered by row).
             "holdout_from": None if first is None or pd.isna(first) else int(first),
         }

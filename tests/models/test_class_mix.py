@@ -1,0 +1,45 @@
+"""Restating probabilities for another class mix, and estimating that mix without labels."""
+
+import numpy as np
+import pytest
+
+from models.class_mix import MIN_SHARE, decision_rates, estimate_class_mix, reweight
+
+# A model that finds 90% of violations and wrongly flags 20% of the other cases.
+RATES = np.array([[0.8, 0.2], [0.1, 0.9]])
+
+
+def decisions_for(mix: tuple[float, float], n: int = 1000) -> np.ndarray:
+    """Exactly the decisions that cases in shares ``mix`` get from a model of ``RATES``."""
+    counts = np.zeros(2, dtype=int)
+    for true_class, share in enumerate(mix):
+        counts += np.round(RATES[true_class] * share * n).astype(int)
+    return np.repeat([0, 1], counts)
+
+
+@pytest.mark.parametrize("mix", [(0.5, 0.5), (0.34, 0.66), (0.2, 0.8), (0.9, 0.1)])
+def test_the_mix_is_recovered_from_decisions_alone(mix):
+    np.testing.assert_allclose(estimate_class_mix(RATES, decisions_for(mix)), mix, atol=1e-9)
+
+
+def test_an_impossible_share_is_floored_not_negative():
+    """All cases decided 'violation' is more than the rates allow: no class goes below zero."""
+    mix = estimate_class_mix(RATES, np.ones(100, dtype=int))
+    assert 0 < mix[0] <= MIN_SHARE and mix[1] > 0.99 and mix.sum() == pytest.approx(1)
+
+
+def test_decision_rates_are_per_true_class_and_need_every_class():
+    truth, decided = np.array([0, 0, 0, 0, 1, 1]), np.array([0, 0, 0, 1, 1, 0])
+    np.testing.assert_allclose(decision_rates(truth, decided, 2), [[0.75, 0.25], [0.5, 0.5]])
+    assert decision_rates(np.array([0, 0]), np.array([0, 1]), 2) is None
+
+
+def test_reweighting_is_bayes_rule_and_undoes_itself():
+    balanced = np.array([[0.5, 0.5], [0.8, 0.2], [0.1, 0.9]])
+    uniform, later = np.array([0.5, 0.5]), np.array([1 / 3, 2 / 3])
+    restated = reweight(balanced, uniform, later)
+    # Even odds under a 50/50 mix become the prior odds, 2:1, under a one-to-two mix.
+    np.testing.assert_allclose(restated[0], [1 / 3, 2 / 3])
+    assert (restated[:, 1] > balanced[:, 1]).all()
+    np.testing.assert_allclose(restated.sum(axis=1), 1)
+    np.testing.assert_allclose(reweight(restated, later, uniform), balanced)
