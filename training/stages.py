@@ -153,6 +153,9 @@ def train(
         validation = classification_report(
             labels[later], val_proba, list(validator.classes_), spec.positive_class
         )
+        validation.update(
+            at_estimated_mix(validator, labels[later], val_proba, spec.positive_class)
+        )
         if val_articles is not None:
             add_article_scores(validation, val_articles, validator.article_labels_,
                                _rows(articles, later) or [])  # fmt: skip

@@ -31,6 +31,7 @@ def test_train_registers_the_first_version_as_champion(cli_env):
     run = client.get_run(champion.run_id)
     assert 0.0 <= run.data.metrics["val_macro_f1"] <= 1.0
     assert "val_majority_macro_f1" in run.data.metrics
+    assert 0.0 <= run.data.metrics["val_ece_at_estimated_mix"] <= 1.0
     assert run.data.tags["data_fingerprint"] and run.data.tags["inputs"] == "text,respondent,year"
     assert run.data.params["validation_from"] == "2011"
     artifacts = {a.path for a in client.list_artifacts(champion.run_id, "validation")}
