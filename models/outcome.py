@@ -539,9 +539,13 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         # How often the model decides each class for each true class on cases it did not
         # see, and the class mix its probabilities answer for: what restating them for
         # another mix needs (``estimate_class_mix``, ``at_class_mix``).
-        rates = decision_rates(truth, log_proba.argmax(axis=1), len(self.classes_))
-        everyone = np.bincount(target, minlength=len(self.classes_)) / len(target)
-        reference = np.full(len(self.classes_), 1 / len(self.classes_))
+        n_classes = len(self.classes_)
+        rates = decision_rates(truth, log_proba.argmax(axis=1), n_classes)
+        reference = (
+            np.full(n_classes, 1 / n_classes)
+            if self._balanced
+            else np.bincount(target, minlength=n_classes) / len(target)
+        )
         first = None
         if self.time_column and self.time_column in inputs:
             when = pd.to_numeric(inputs[self.time_column], errors="coerce")
@@ -550,7 +554,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             "temperature": float(best.x),
             "holdout_cases": len(holdout),
             "decision_rates": None if rates is None else rates.tolist(),
-            "reference_mix": (reference if self._balanced else everyone).tolist(),
+            "reference_mix": reference.tolist(),
             # The hold-out's earliest date (None when cases are ordered by row).
             "holdout_from": None if first is None or pd.isna(first) else int(first),
         }

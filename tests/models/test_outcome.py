@@ -258,7 +258,10 @@ def test_parallel_folds_give_the_sequential_answer(frame_and_labels, embedding_c
         .predict_proba(frame[80:])
         for jobs in (1, 2)
     ]
-    np.testing.assert_allclose(answers[0], answers[1], rtol=1e-9, atol=1e-12)
+    # Equal up to floating-point summation order: BLAS may split a sum over threads
+    # differently when two folds run at once (seen: 4e-6 in a full-suite run); a fold fitted
+    # on the wrong cases would move probabilities by whole points.
+    np.testing.assert_allclose(answers[0], answers[1], rtol=0, atol=1e-4)
 
 
 def test_the_class_mix_of_new_cases_is_estimated_without_their_labels(fitted, frame_and_labels):
