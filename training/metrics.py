@@ -24,6 +24,22 @@ def expected_calibration_error(
     return float(total)
 
 
+def calibration_scores(
+    y_true: Sequence[str], probabilities: np.ndarray, classes: Sequence[str], positive: str | None
+) -> dict[str, float]:
+    """Brier score and ECE: binary tasks score ``positive``'s probability, multi-class tasks
+    the sum over classes; ECE compares the top class's probability with its accuracy."""
+    truth = np.asarray(y_true)
+    one_hot = (truth[:, None] == np.asarray(classes)[None, :]).astype(float)
+    if positive is not None:
+        column = list(classes).index(positive)
+        brier = float(np.mean((probabilities[:, column] - one_hot[:, column]) ** 2))
+    else:
+        brier = float(np.mean(((probabilities - one_hot) ** 2).sum(axis=1)))
+    correct = one_hot[np.arange(len(truth)), probabilities.argmax(axis=1)] == 1
+    return {"brier": brier, "ece": expected_calibration_error(probabilities.max(axis=1), correct)}
+
+
 def classification_report(
     y_true: Sequence[str], probabilities: np.ndarray, classes: Sequence[str], positive: str | None
 ) -> dict[str, Any]:
@@ -46,7 +62,6 @@ def classification_report(
             if 0 < scored.sum() < len(truth)
             else None
         )
-        brier = float(np.mean((probabilities[:, column] - scored) ** 2))
     else:
         present = one_hot.sum(axis=0) > 0
         roc_auc = (
@@ -54,15 +69,15 @@ def classification_report(
             if present.sum() > 1 and (one_hot[:, present].sum(axis=0) < len(truth)).all()
             else None
         )
-        brier = float(np.mean(((probabilities - one_hot) ** 2).sum(axis=1)))
+    calibration = calibration_scores(truth, probabilities, classes, positive)
     return {
         "n": len(truth),
         # Macro over the classes present in truth or predictions (sklearn's convention).
         "macro_f1": float(f1_score(truth, predicted, average="macro")),
         "accuracy": float(accuracy_score(truth, predicted)),
         "roc_auc": roc_auc,
-        "brier": brier,
-        "ece": expected_calibration_error(probabilities.max(axis=1), predicted == truth),
+        "brier": calibration["brier"],
+        "ece": calibration["ece"],
         "majority_class": str(majority),
         "majority_macro_f1": float(f1_score(truth, majority_predicted, average="macro")),
         "majority_accuracy": float(accuracy_score(truth, majority_predicted)),

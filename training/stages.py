@@ -40,7 +40,12 @@ from models.registry import (
     run_text,
 )
 from models.settings import CasecastSettings
-from training.metrics import classification_report, multilabel_report, reliability_figure
+from training.metrics import (
+    calibration_scores,
+    classification_report,
+    multilabel_report,
+    reliability_figure,
+)
 from training.model_card import group_metrics, render_card
 from training.progress import console, progress_bar
 
@@ -303,7 +308,7 @@ def at_estimated_mix(
         return {}
     classes = [str(c) for c in estimator.classes_]
     restated = estimator.at_class_mix(probabilities, mix)
-    scores = classification_report(y_true, restated, classes, positive)
+    scores = calibration_scores(y_true, restated, classes, positive)
     return {
         "estimated_class_mix": {
             c: round(float(share), 4) for c, share in zip(classes, mix, strict=True)
