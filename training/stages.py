@@ -479,8 +479,9 @@ def model_card(
 ) -> dict[str, Any]:
     """The card as Markdown and as JSON (what `/v1/model` serves)."""
     judge_read = bool(spec.judge_field and spec.judge_field in estimator.categorical)
-    predicted = np.asarray(classes)[probabilities.argmax(axis=1)]
-    groups = group_metrics(spec.name, corpus.records, corpus.labels(), list(predicted))
+    groups = group_metrics(
+        spec.name, corpus.records, corpus.labels(), probabilities, classes, spec.positive_class
+    )
     about = {
         "data set": spec.description,
         "task": f"{spec.task}: {', '.join(classes)}",

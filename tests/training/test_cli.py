@@ -63,8 +63,15 @@ def test_evaluate_prints_one_json_object(cli_env, echr_dev_path):
         assert 0.0 <= report[key] <= 1.0
     assert set(report["groups"]) == {"respondent state", "formation", "importance", "decade"}
     assert sum(row["n"] for row in report["groups"]["formation"]) == 40
+    # Each group beside what always answering its own most frequent outcome would score.
+    assert all(
+        row["majority_accuracy"] >= 0.5 and "roc_auc" in row
+        for rows in report["groups"].values()
+        for row in rows
+    )
     card = Path(report["model_card"]).read_text()
     assert "majority class" in card and "## Per group" in card and "too few cases" in card
+    assert "| group majority |" in card
     assert "**judge identity**: not read" in card and "**calibration**: temperature" in card
     # The article heads are scored beside the always-the-most-frequent-article baseline.
     articles = report["articles"]

@@ -1,25 +1,53 @@
+import numpy as np
+
 from data.schema import CaseRecord
 from training.model_card import MIN_GROUP, group_metrics
+
+CLASSES = ["no_violation", "violation"]
 
 
 def _record(state: str, year: int) -> CaseRecord:
     return CaseRecord("x", "echr", "ECtHR", "CHAMBER", year, (state,), "t", ("f",))
 
 
-def test_groups_are_scored_and_small_ones_marked_not_hidden():
+def _probabilities(p_violation: list[float]) -> np.ndarray:
+    p = np.asarray(p_violation)
+    return np.column_stack([1 - p, p])
+
+
+def test_groups_are_scored_beside_their_own_majority_and_small_ones_marked_not_hidden():
+    # RUS: 25 violations, 5 not; the model calls all 30 violations but ranks them perfectly.
+    # MLT: 3 cases, none a violation; the model calls them all violations.
     records = [_record("RUS", 2005)] * MIN_GROUP + [_record("MLT", 1995)] * 3
-    truth = ["violation"] * MIN_GROUP + ["no_violation"] * 3
-    predicted = ["violation"] * (MIN_GROUP - 5) + ["no_violation"] * 5 + ["violation"] * 3
-    groups = group_metrics("echr", records, truth, predicted)
+    truth = ["violation"] * (MIN_GROUP - 5) + ["no_violation"] * 5 + ["no_violation"] * 3
+    p_violation = [0.9] * (MIN_GROUP - 5) + [0.6] * 5 + [0.7] * 3
+    groups = group_metrics(
+        "echr", records, truth, _probabilities(p_violation), CLASSES, "violation"
+    )
     states = {row["group"]: row for row in groups["respondent state"]}
-    assert states["RUS"]["n"] == MIN_GROUP and not states["RUS"]["too_few"]
-    assert states["RUS"]["accuracy"] == round((MIN_GROUP - 5) / MIN_GROUP, 4)
+    rus = states["RUS"]
+    assert rus["n"] == MIN_GROUP and not rus["too_few"]
+    # Always "violation" is the group's majority: the model's accuracy is no better...
+    assert rus["accuracy"] == rus["majority_accuracy"] == round((MIN_GROUP - 5) / MIN_GROUP, 4)
+    assert rus["roc_auc"] == 1.0  # ...though it ranks the group's cases perfectly
     assert states["MLT"] == {
         "group": "MLT",
         "n": 3,
         "accuracy": 0.0,
+        "majority_accuracy": 1.0,
         "macro_f1": 0.0,
+        "roc_auc": None,  # one outcome only: nothing to rank
         "too_few": True,
     }
     assert {row["group"] for row in groups["decade"]} == {"2000s", "1990s"}
     assert set(groups) == {"respondent state", "formation", "importance", "decade"}
+
+
+def test_multi_class_groups_get_a_one_vs_rest_roc_auc():
+    classes = ["fine", "prison", "suspended"]
+    records = [_record("RUS", 2016)] * 6
+    truth = ["fine", "prison", "suspended"] * 2
+    probabilities = np.tile(np.eye(3) * 0.7 + 0.1, (2, 1))  # each case's true class at 0.8
+    (row,) = group_metrics("ru", records, truth, probabilities, classes, None)["decade"]
+    assert row["accuracy"] == 1.0 and row["roc_auc"] == 1.0
+    assert row["majority_accuracy"] == round(2 / 6, 4)
