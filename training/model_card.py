@@ -91,7 +91,7 @@ def render_card(
         lines.append(f"| {key} | {report[key]:.4f} | {report[f'majority_{key}']:.4f} |")
     for key in ("roc_auc", "brier", "ece"):
         value = report.get(key)
-        lines.append(f"| {key} | {'n/a' if value is None else f'{value:.4f}'} | |")
+        lines.append(f"| {key} | {_figure(value, places=4)} | |")
     if "estimated_class_mix" in report:
         mix = ", ".join(f"{c} {share:.0%}" for c, share in report["estimated_class_mix"].items())
         lines += ["", f"Class mix of these cases estimated from the model's decisions (no labels "
@@ -130,5 +130,6 @@ def render_card(
     return "\n".join(lines)
 
 
-def _figure(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+def _figure(value: float | None, places: int = 3) -> str:
+    """A score for a table, or "n/a" where it is undefined (one class only)."""
+    return "n/a" if value is None else f"{value:.{places}f}"
