@@ -77,6 +77,21 @@ class ModelRef(BaseModel):
     uri: str
 
 
+class TrackRecord(BaseModel):
+    """How a model built the same way scored on later cases it never saw, beside the simplest
+    rule: what a reader needs to weigh the estimate (EU AI Act art. 13: declared accuracy)."""
+
+    validated_from: int | None = Field(description="first year of the cases it was tested on")
+    cases: int = Field(description="how many later cases it was tested on")
+    accuracy: float = Field(ge=0, le=1)
+    majority_outcome: str = Field(description="the most frequent outcome among those cases")
+    majority_accuracy: float = Field(
+        ge=0, le=1, description="how often always answering the majority outcome was right"
+    )
+    beats_majority: bool
+    summary: str = Field(description="the same in one sentence")
+
+
 class PredictResponse(BaseModel):
     request_id: str
     dataset: str
@@ -89,6 +104,9 @@ class PredictResponse(BaseModel):
         description="per-article violation estimates, for data sets with an article model",
     )
     model: ModelRef
+    track_record: TrackRecord | None = Field(
+        default=None, description="the model's temporal validation; null when its run has none"
+    )
     disclaimer: str = DISCLAIMER
 
 

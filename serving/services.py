@@ -80,12 +80,14 @@ class OutcomeService:
     info: ModelVersionInfo | None = None
     input_types: dict[str, str] = field(default_factory=dict)
     card: dict[str, Any] | None = None
+    track_record: dict[str, Any] | None = None
     error: str | None = None
 
     def load(self) -> None:
         try:
             self.model, self.info = load_pyfunc(self.uri)
             self.card = run_json(self.info.run_id, "model_card.json")
+            self.track_record = track_record(self.card, self.info.params.get("validation_from"))
         except ModelNotAvailableError as error:
             self.error = str(error)
             log.warning("%s", error)
@@ -133,6 +135,39 @@ class OutcomeService:
                     f"field {name} must be {self.input_types[name]}, got {value!r}"
                 ) from None
         return typed
+
+
+def track_record(card: dict[str, Any] | None, validation_from: str | None) -> dict[str, Any] | None:
+    """The validation scores of a model's card beside the majority rule, in plain words.
+
+    None when the run logged no card (a model registered by other means).
+    """
+    scores = (card or {}).get("scores") or {}
+    needed = ("n", "accuracy", "majority_class", "majority_accuracy")
+    if any(scores.get(key) is None for key in needed):
+        return None
+    accuracy, majority = float(scores["accuracy"]), float(scores["majority_accuracy"])
+    outcome = str(scores["majority_class"])
+    since = int(validation_from) if validation_from and validation_from.isdigit() else None
+    n = int(scores["n"])
+    tested = f"the {n:,} cases from {since} on" if since else f"{n:,} later cases"
+    summary = (
+        f"Fitted on earlier cases and tested on {tested}, a model built this way was right "
+        f"{accuracy:.1%} of the time; always answering '{outcome.replace('_', ' ')}' was right "
+        f"{majority:.1%}."
+    )
+    beats = accuracy > majority
+    if not beats:
+        summary += " It does not beat that simple rule: give this estimate little weight."
+    return {
+        "validated_from": since,
+        "cases": n,
+        "accuracy": round(accuracy, 4),
+        "majority_outcome": outcome,
+        "majority_accuracy": round(majority, 4),
+        "beats_majority": beats,
+        "summary": summary,
+    }
 
 
 @dataclass

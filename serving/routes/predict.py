@@ -3,7 +3,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from serving.dependencies import MetricsDep, RequestIdDep, ServicesDep, SettingsDep
-from serving.schemas import ErrorResponse, ModelRef, PredictRequest, PredictResponse
+from serving.schemas import (
+    ErrorResponse,
+    ModelRef,
+    PredictRequest,
+    PredictResponse,
+    TrackRecord,
+)
 
 router = APIRouter(prefix="/v1", tags=["predictions"])
 ERRORS = {code: {"model": ErrorResponse} for code in (404, 413, 422, 503)}
@@ -30,5 +36,6 @@ def predict(
         request_id=request_id,
         dataset=body.dataset,
         model=ModelRef(name=outcome.info.name, version=outcome.info.version, uri=outcome.uri),
+        track_record=TrackRecord(**outcome.track_record) if outcome.track_record else None,
         **result,
     )

@@ -51,6 +51,13 @@ def test_predict_returns_probabilities_reasons_and_model(client, train_slice, tr
     kinds = [r["kind"] for r in body["reasons"]]
     assert "passage" in kinds and "feature" in kinds
     assert "not legal advice" in body["disclaimer"]
+    # The answer says how far to trust it: the validation beside the majority rule.
+    card = client.get("/v1/model", params={"dataset": "echr"}).json()["card"]["scores"]
+    record_ = body["track_record"]
+    assert record_["cases"] == card["n"] and record_["accuracy"] == round(card["accuracy"], 4)
+    assert record_["majority_outcome"] == card["majority_class"]
+    assert record_["beats_majority"] == (card["accuracy"] > card["majority_accuracy"])
+    assert f"{card['accuracy']:.1%}" in record_["summary"]
     # Every prediction is logged, without the case text.
     log_lines = (trained_home / "audit" / "predictions.jsonl").read_text().splitlines()
     entry = json.loads(log_lines[-1])
