@@ -77,6 +77,34 @@ def resolve_version(uri: str) -> ModelVersionInfo:
             version = client.get_model_version(name, number)
     except MlflowException as error:
         raise ModelNotAvailableError(_how_to_train(uri)) from error
+    return _version_info(client, version)
+
+
+def list_versions(name: str) -> list[ModelVersionInfo]:
+    """Every registered version of ``name`` with its run's figures, newest first."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    try:
+        registered = client.get_registered_model(name)
+    except MlflowException as error:
+        raise ModelNotAvailableError(_how_to_train(alias_uri(name))) from error
+    # Search results carry no aliases (mlflow#9783): take them from the registered model.
+    aliases: dict[str, list[str]] = {}
+    for alias, number in (registered.aliases or {}).items():
+        aliases.setdefault(str(number), []).append(alias)
+    versions = client.search_model_versions(f"name = '{name}'")
+    infos = [_version_info(client, v, tuple(aliases.get(str(v.version), ()))) for v in versions]
+    return sorted(infos, key=lambda info: int(info.version), reverse=True)
+
+
+def _version_info(
+    client: Any, version: Any, aliases: tuple[str, ...] | None = None
+) -> ModelVersionInfo:
+    """A registry entry with its training run's metrics, params and tags (empty if gone)."""
+    from mlflow.exceptions import MlflowException
+
     metrics: dict[str, float] = {}
     params: dict[str, str] = {}
     tags: dict[str, str] = {}
@@ -89,12 +117,12 @@ def resolve_version(uri: str) -> ModelVersionInfo:
                 dict(run.data.tags),
             )
         except MlflowException:
-            log.warning("run %s of %s is gone; serving without its metrics", version.run_id, uri)
+            log.warning("run %s of %s v%s is gone", version.run_id, version.name, version.version)
     return ModelVersionInfo(
         name=version.name,
         version=str(version.version),
         run_id=version.run_id,
-        aliases=tuple(getattr(version, "aliases", ()) or ()),
+        aliases=aliases if aliases is not None else tuple(getattr(version, "aliases", ()) or ()),
         metrics=metrics,
         params=params,
         tags={k: v for k, v in tags.items() if not k.startswith("mlflow.")},

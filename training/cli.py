@@ -1,4 +1,4 @@
-"""The `casecast` command line: data, train, evaluate, index, promote, serve, up."""
+"""The `casecast` command line: data, train, evaluate, index, models, promote, serve, up."""
 
 from __future__ import annotations
 
@@ -165,6 +165,52 @@ def evaluate_retrieval(
     keyword = report["keyword"]["ndcg_at_10"]
     if keyword > 0:
         console.print(f"hybrid / keyword nDCG@10: {report['hybrid']['ndcg_at_10'] / keyword:.3f}")
+
+
+@app.command()
+def models(
+    dataset: DatasetOption = "echr",
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON array")] = False,
+) -> None:
+    """Every registered version with its validation figures, to compare before promoting."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from models.registry import ModelNotAvailableError
+    from training.stages import version_table
+
+    try:
+        rows = version_table(dataset, CasecastSettings())
+    except (KeyError, ModelNotAvailableError) as error:
+        _fail(error)
+    if as_json:
+        sys.stdout.write(json.dumps(rows) + "\n")
+        return
+    # Fits 80 columns: a narrower table would truncate the figures it is for.
+    table = Table("v", "aliases", "from", "n", "macro-F1", "acc.", "majority", "AUC", "ECE",
+                  "data", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                  collapse_padding=True)  # fmt: skip
+    for row in rows:
+        table.add_row(
+            row["version"],
+            ", ".join(row["aliases"]),
+            str(row["validation_from"] or "?"),
+            str(row["n_validation"] or "?"),
+            *(_cell(row[key]) for key in ("macro_f1", "accuracy", "majority_accuracy")),
+            *(_cell(row[key]) for key in ("roc_auc", "ece")),
+            (row["data_fingerprint"] or "?")[:8],
+        )
+    out = Console()  # the table is this command's answer: stdout, unlike progress messages
+    out.print(table)
+    out.print("from: first year of the validation cases; majority: accuracy of always answering "
+              "the most frequent outcome; data: fingerprint of the training data")  # fmt: skip
+    if len({(r["validation_from"], r["data_fingerprint"]) for r in rows}) > 1:
+        out.print("versions validated on different years or data do not compare directly")
+
+
+def _cell(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 @app.command()

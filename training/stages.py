@@ -33,6 +33,7 @@ from models.registry import (
     alias_uri,
     configure_tracking,
     ensure_experiment,
+    list_versions,
     load_pyfunc,
     promote,
     registered_model_name,
@@ -391,6 +392,35 @@ def promote_version(dataset: str, version: str, settings: CasecastSettings) -> s
     spec = get_dataset(dataset)
     configure_tracking(settings)
     return promote(registered_model_name(spec.name, spec.task), version)
+
+
+# What `casecast models` shows of each version's training run, to compare before promoting.
+_VERSION_FIGURES = ("macro_f1", "accuracy", "majority_accuracy", "roc_auc", "brier", "ece")
+
+
+def version_table(dataset: str, settings: CasecastSettings) -> list[dict[str, Any]]:
+    """Every registered version of a data set's model with its temporal validation figures.
+
+    Figures compare only between versions validated from the same year on the same data
+    (``validation_from`` and ``data_fingerprint`` equal); the table shows both to tell.
+    """
+    spec = get_dataset(dataset)
+    configure_tracking(settings)
+    rows = []
+    for info in list_versions(registered_model_name(spec.name, spec.task)):
+        validated = info.params.get("validation_from")
+        rows.append(
+            {
+                "version": info.version,
+                "aliases": list(info.aliases),
+                "validation_from": int(validated) if validated else None,
+                "n_validation": info.params.get("n_validation"),
+                **{key: info.metrics.get(f"val_{key}") for key in _VERSION_FIGURES},
+                "data_fingerprint": info.tags.get("data_fingerprint"),
+                "embedding_model_id": info.params.get("embedding_model_id"),
+            }
+        )
+    return rows
 
 
 def has_champion(dataset: str, settings: CasecastSettings) -> bool:

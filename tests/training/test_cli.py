@@ -101,6 +101,32 @@ def test_a_second_training_does_not_take_the_champion_until_promoted(cli_env):
     assert client.get_model_version_by_alias(MODEL, "champion").version in (1, "1")
 
 
+def test_models_lists_every_version_with_its_validation_figures(cli_env):
+    client = MlflowClient()
+    result = CliRunner().invoke(app, ["models", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    registered = client.search_model_versions(f"name = '{MODEL}'")
+    assert sorted(r["version"] for r in rows) == sorted(str(v.version) for v in registered)
+    champion = client.get_model_version_by_alias(MODEL, "champion")
+    [row] = [r for r in rows if r["version"] == str(champion.version)]
+    metrics = client.get_run(champion.run_id).data.metrics
+    assert "champion" in row["aliases"] and row["validation_from"] == 2011
+    assert row["macro_f1"] == metrics["val_macro_f1"]
+    assert row["majority_accuracy"] == metrics["val_majority_accuracy"]
+    assert row["data_fingerprint"] == client.get_run(champion.run_id).data.tags["data_fingerprint"]
+    table = CliRunner().invoke(app, ["models"])
+    assert table.exit_code == 0 and "champion" in table.output
+    assert f"{metrics['val_macro_f1']:.3f}" in table.output
+
+
+def test_models_without_a_registered_model_says_how_to_train(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASECAST_HOME", str(tmp_path))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    result = CliRunner().invoke(app, ["models", "--dataset", "scotus"])
+    assert result.exit_code == 2 and "casecast train --dataset scotus" in result.output
+
+
 def test_evaluate_without_a_model_says_how_to_train(tmp_path, echr_dev_path, monkeypatch):
     monkeypatch.setenv("CASECAST_HOME", str(tmp_path))
     result = CliRunner().invoke(app, ["evaluate", "--split", str(echr_dev_path), "--json"])
