@@ -408,13 +408,13 @@ def version_table(dataset: str, settings: CasecastSettings) -> list[dict[str, An
     configure_tracking(settings)
     rows = []
     for info in list_versions(registered_model_name(spec.name, spec.task)):
-        validated = info.params.get("validation_from")
+        validated, n_validation = (info.params.get(k) for k in ("validation_from", "n_validation"))
         rows.append(
             {
                 "version": info.version,
                 "aliases": list(info.aliases),
                 "validation_from": int(validated) if validated else None,
-                "n_validation": info.params.get("n_validation"),
+                "n_validation": int(n_validation) if n_validation else None,
                 **{key: info.metrics.get(f"val_{key}") for key in _VERSION_FIGURES},
                 "data_fingerprint": info.tags.get("data_fingerprint"),
                 "embedding_model_id": info.params.get("embedding_model_id"),

@@ -112,6 +112,7 @@ def test_models_lists_every_version_with_its_validation_figures(cli_env):
     [row] = [r for r in rows if r["version"] == str(champion.version)]
     metrics = client.get_run(champion.run_id).data.metrics
     assert "champion" in row["aliases"] and row["validation_from"] == 2011
+    assert row["n_validation"] == metrics["val_n"]
     assert row["macro_f1"] == metrics["val_macro_f1"]
     assert row["majority_accuracy"] == metrics["val_majority_accuracy"]
     assert row["data_fingerprint"] == client.get_run(champion.run_id).data.tags["data_fingerprint"]
