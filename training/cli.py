@@ -221,13 +221,30 @@ def promote(
     """Move the champion alias to a version; the old champion becomes `previous`."""
     from mlflow.exceptions import MlflowException
 
-    from training.stages import promote_version
+    from training.stages import promote_version, version_table
 
+    settings = CasecastSettings()
     try:
-        old = promote_version(dataset, version, CasecastSettings())
+        old = promote_version(dataset, version, settings)
     except (MlflowException, KeyError) as error:
         _fail(error)
     console.print(f"v{version} is champion" + (f"; v{old} is previous" if old else ""))
+    if old and old != version:
+        rows = {row["version"]: row for row in version_table(dataset, settings)}
+        console.print(_comparison(rows[version], rows[old]))
+
+
+def _comparison(new: dict, old: dict) -> str:
+    """One line: the two versions' validation figures, or why they do not compare."""
+    if (new["validation_from"], new["data_fingerprint"]) != (
+        old["validation_from"],
+        old["data_fingerprint"],
+    ):
+        return "validated on different years or data: see `casecast models` before trusting either"
+    return (
+        f"validation from {new['validation_from']}: macro-F1 {_cell(new['macro_f1'])} "
+        f"(was {_cell(old['macro_f1'])}), ECE {_cell(new['ece'])} (was {_cell(old['ece'])})"
+    )
 
 
 @app.command()

@@ -95,6 +95,9 @@ def test_a_second_training_does_not_take_the_champion_until_promoted(cli_env):
     assert client.get_model_version_by_alias(MODEL, "champion").version in (1, "1")
     result = runner.invoke(app, ["promote", "--version", "2"])
     assert result.exit_code == 0, result.output
+    # Trained on other cases than v1 (60, not 91): the two validations do not compare.
+    assert "v2 is champion; v1 is previous" in result.output
+    assert "validated on different years or data" in result.output
     assert client.get_model_version_by_alias(MODEL, "champion").version in (2, "2")
     assert client.get_model_version_by_alias(MODEL, "previous").version in (1, "1")
     runner.invoke(app, ["promote", "--version", "1"])
@@ -154,3 +157,14 @@ def test_train_on_chosen_split_files(tmp_path, echr_train_path, echr_dev_path, e
     assert run.data.tags["data_sources"] == f"{echr_train_path};{echr_dev_path}"
     missing = CliRunner().invoke(app, ["train", "--split", str(tmp_path / "none.jsonl.gz")])
     assert missing.exit_code == 2 and "data not found" in missing.output
+
+
+def test_promotion_compares_versions_validated_alike():
+    from training.cli import _comparison
+
+    old = {"validation_from": 2011, "data_fingerprint": "abc", "macro_f1": 0.8379, "ece": 0.023}
+    new = {**old, "macro_f1": 0.8412, "ece": 0.031}
+    assert _comparison(new, old) == (
+        "validation from 2011: macro-F1 0.841 (was 0.838), ECE 0.031 (was 0.023)"
+    )
+    assert "different years" in _comparison({**new, "validation_from": 2012}, old)
