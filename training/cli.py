@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -234,7 +234,7 @@ def promote(
         console.print(_comparison(rows[version], rows[old]))
 
 
-def _comparison(new: dict, old: dict) -> str:
+def _comparison(new: dict[str, Any], old: dict[str, Any]) -> str:
     """One line: the two versions' validation figures, or why they do not compare."""
     if (new["validation_from"], new["data_fingerprint"]) != (
         old["validation_from"],
