@@ -32,6 +32,8 @@ FullOption = Annotated[
     bool, typer.Option("--full", help="embed every passage of every case (slow on CPU)")
 ]
 SERVER_FACTORY = "serving.app:create_app"
+# The figures `casecast models` tabulates, in its columns' order.
+_TABLE_FIGURES = ("macro_f1", "accuracy", "majority_accuracy", "roc_auc", "ece")
 
 
 def _settings(full: bool = False) -> CasecastSettings:
@@ -178,6 +180,7 @@ def models(
     from rich.table import Table
 
     from models.registry import ModelNotAvailableError
+    from training.model_card import score_text
     from training.stages import version_table
 
     try:
@@ -197,20 +200,15 @@ def models(
             ", ".join(row["aliases"]),
             str(row["validation_from"] or "?"),
             str(row["n_validation"] or "?"),
-            *(_cell(row[key]) for key in ("macro_f1", "accuracy", "majority_accuracy")),
-            *(_cell(row[key]) for key in ("roc_auc", "ece")),
+            *(score_text(row[key]) for key in _TABLE_FIGURES),
             (row["data_fingerprint"] or "?")[:8],
         )
     out = Console()  # the table is this command's answer: stdout, unlike progress messages
     out.print(table)
     out.print("from: first year of the validation cases; majority: accuracy of always answering "
               "the most frequent outcome; data: fingerprint of the training data")  # fmt: skip
-    if len({(r["validation_from"], r["data_fingerprint"]) for r in rows}) > 1:
+    if not _validated_alike(*rows):
         out.print("versions validated on different years or data do not compare directly")
-
-
-def _cell(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
 
 
 @app.command()
@@ -234,16 +232,21 @@ def promote(
         console.print(_comparison(rows[version], rows[old]))
 
 
+def _validated_alike(*rows: dict[str, Any]) -> bool:
+    """Whether versions' validation figures compare: same first year, same training data."""
+    return len({(row["validation_from"], row["data_fingerprint"]) for row in rows}) <= 1
+
+
 def _comparison(new: dict[str, Any], old: dict[str, Any]) -> str:
     """One line: the two versions' validation figures, or why they do not compare."""
-    if (new["validation_from"], new["data_fingerprint"]) != (
-        old["validation_from"],
-        old["data_fingerprint"],
-    ):
+    from training.model_card import score_text
+
+    if not _validated_alike(new, old):
         return "validated on different years or data: see `casecast models` before trusting either"
     return (
-        f"validation from {new['validation_from']}: macro-F1 {_cell(new['macro_f1'])} "
-        f"(was {_cell(old['macro_f1'])}), ECE {_cell(new['ece'])} (was {_cell(old['ece'])})"
+        f"validation from {new['validation_from']}: macro-F1 {score_text(new['macro_f1'])} "
+        f"(was {score_text(old['macro_f1'])}), ECE {score_text(new['ece'])} "
+        f"(was {score_text(old['ece'])})"
     )
 
 

@@ -91,7 +91,7 @@ def render_card(
         lines.append(f"| {key} | {report[key]:.4f} | {report[f'majority_{key}']:.4f} |")
     for key in ("roc_auc", "brier", "ece"):
         value = report.get(key)
-        lines.append(f"| {key} | {_figure(value, places=4)} | |")
+        lines.append(f"| {key} | {score_text(value, places=4)} | |")
     if "estimated_class_mix" in report:
         mix = ", ".join(f"{c} {share:.0%}" for c, share in report["estimated_class_mix"].items())
         lines += ["", f"Class mix of these cases estimated from the model's decisions (no labels "
@@ -122,7 +122,7 @@ def render_card(
                   "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
         lines += [
             f"| {r['group']} | {r['n']} | {r['accuracy']:.3f} | {r['majority_accuracy']:.3f} | "
-            f"{r['macro_f1']:.3f} | {_figure(r['roc_auc'])} | "
+            f"{r['macro_f1']:.3f} | {score_text(r['roc_auc'])} | "
             f"{'too few cases' if r['too_few'] else ''} |"
             for r in rows
         ]
@@ -130,6 +130,6 @@ def render_card(
     return "\n".join(lines)
 
 
-def _figure(value: float | None, places: int = 3) -> str:
+def score_text(value: float | None, places: int = 3) -> str:
     """A score for a table, or "n/a" where it is undefined (one class only)."""
     return "n/a" if value is None else f"{value:.{places}f}"
