@@ -219,7 +219,7 @@ def promote(
     """Move the champion alias to a version; the old champion becomes `previous`."""
     from mlflow.exceptions import MlflowException
 
-    from training.stages import promote_version, version_table
+    from training.stages import promote_version, version_rows
 
     settings = CasecastSettings()
     try:
@@ -228,8 +228,7 @@ def promote(
         _fail(error)
     console.print(f"v{version} is champion" + (f"; v{old} is previous" if old else ""))
     if old and old != version:
-        rows = {row["version"]: row for row in version_table(dataset, settings)}
-        console.print(_comparison(rows[version], rows[old]))
+        console.print(_comparison(*version_rows(dataset, [version, old], settings)))
 
 
 def _validated_alike(*rows: dict[str, Any]) -> bool:

@@ -30,6 +30,7 @@ from models.pyfunc import OutcomeModel, log_outcome_model
 from models.registry import (
     CHAMPION,
     ModelNotAvailableError,
+    ModelVersionInfo,
     alias_uri,
     configure_tracking,
     ensure_experiment,
@@ -406,21 +407,32 @@ def version_table(dataset: str, settings: CasecastSettings) -> list[dict[str, An
     """
     spec = get_dataset(dataset)
     configure_tracking(settings)
-    rows = []
-    for info in list_versions(registered_model_name(spec.name, spec.task)):
-        validated, n_validation = (info.params.get(k) for k in ("validation_from", "n_validation"))
-        rows.append(
-            {
-                "version": info.version,
-                "aliases": list(info.aliases),
-                "validation_from": int(validated) if validated else None,
-                "n_validation": int(n_validation) if n_validation else None,
-                **{key: info.metrics.get(f"val_{key}") for key in _VERSION_FIGURES},
-                "data_fingerprint": info.tags.get("data_fingerprint"),
-                "embedding_model_id": info.params.get("embedding_model_id"),
-            }
-        )
-    return rows
+    return [
+        _version_row(info) for info in list_versions(registered_model_name(spec.name, spec.task))
+    ]
+
+
+def version_rows(
+    dataset: str, versions: Sequence[str], settings: CasecastSettings
+) -> list[dict[str, Any]]:
+    """``version_table``'s rows for the given versions only: one registry and run read each."""
+    spec = get_dataset(dataset)
+    configure_tracking(settings)
+    name = registered_model_name(spec.name, spec.task)
+    return [_version_row(resolve_version(f"models:/{name}/{number}")) for number in versions]
+
+
+def _version_row(info: ModelVersionInfo) -> dict[str, Any]:
+    validated, n_validation = (info.params.get(k) for k in ("validation_from", "n_validation"))
+    return {
+        "version": info.version,
+        "aliases": list(info.aliases),
+        "validation_from": int(validated) if validated else None,
+        "n_validation": int(n_validation) if n_validation else None,
+        **{key: info.metrics.get(f"val_{key}") for key in _VERSION_FIGURES},
+        "data_fingerprint": info.tags.get("data_fingerprint"),
+        "embedding_model_id": info.params.get("embedding_model_id"),
+    }
 
 
 def has_champion(dataset: str, settings: CasecastSettings) -> bool:

@@ -8,7 +8,9 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
+from models.settings import CasecastSettings
 from training.cli import app
+from training.stages import version_rows
 
 MODEL = "casecast-echr-violation"
 REPORT_KEYS = {"n", "macro_f1", "accuracy", "roc_auc", "brier", "ece", "majority_macro_f1"}
@@ -119,6 +121,8 @@ def test_models_lists_every_version_with_its_validation_figures(cli_env):
     assert row["macro_f1"] == metrics["val_macro_f1"]
     assert row["majority_accuracy"] == metrics["val_majority_accuracy"]
     assert row["data_fingerprint"] == client.get_run(champion.run_id).data.tags["data_fingerprint"]
+    # Promotion reads only the versions it compares, into the same rows.
+    assert version_rows("echr", [row["version"]], CasecastSettings()) == [row]
     table = CliRunner().invoke(app, ["models"])
     assert table.exit_code == 0 and "champion" in table.output
     assert f"{metrics['val_macro_f1']:.3f}" in table.output
