@@ -49,7 +49,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -126,6 +126,13 @@ class _Stack:
     tree_model: LGBMClassifier | None = None
     # The character n-gram learner (likewise; older pickles read these class defaults).
     char_model: LogisticRegression | None = None
+
+
+class _HoldoutSplit(NamedTuple):
+    """Row numbers of the latest cases (the calibration hold-out) and of all earlier ones."""
+
+    earlier: np.ndarray
+    holdout: np.ndarray
 
 
 class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
@@ -247,12 +254,12 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.filterwarnings("ignore", message=".*least populated class.*")
-            holdout = self._calibration_holdout(target, cases.inputs)
-            self.stack_, scores, holdout_scores = self._fit_stack(matrices, target, holdout)
+            split = self._calibration_holdout(target, cases.inputs)
+            self.stack_, scores, holdout_scores = self._fit_stack(matrices, target, split)
             self.calibration_ = None
-            if holdout is not None and holdout_scores is not None:
+            if split is not None and holdout_scores is not None:
                 self.calibration_ = self._fit_calibration(
-                    scores, holdout_scores, matrices.structured, target, holdout, cases.inputs
+                    scores, holdout_scores, matrices.structured, target, split, cases.inputs
                 )
             if articles is not None:
                 self._fit_articles(matrices.text, articles)
@@ -379,18 +386,19 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
     # -- the stack --------------------------------------------------------------------------
 
     def _fit_stack(
-        self, m: _Matrices, target: np.ndarray, holdout: np.ndarray | None = None
+        self, m: _Matrices, target: np.ndarray, split: _HoldoutSplit | None = None
     ) -> tuple[_Stack, np.ndarray, np.ndarray | None]:
         """Base learners scored out of fold on ``m``'s cases, the meta learner on those scores.
 
-        Returns the stack, the out-of-fold scores and, given a ``holdout`` (the latest cases),
-        their scores by base learners fitted on every other case, which the calibration needs.
+        Returns the stack, the out-of-fold scores and, given a hold-out ``split`` (the latest
+        cases), their scores by base learners fitted on the earlier ones, which the calibration
+        needs.
         All base fits run in ``n_jobs`` threads: liblinear and LightGBM release the GIL, so
         two cores fit two at once.
         """
         folds = self._folds(target)
-        if holdout is not None:
-            folds.append((np.setdiff1d(np.arange(len(target)), holdout), holdout))
+        if split is not None:
+            folds.append((split.earlier, split.holdout))
 
         def fit_on(rows: np.ndarray | None) -> _Stack:
             part = m if rows is None else _take(m, rows)
@@ -404,7 +412,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             self._score_block(self._base_scores(base, _take(m, score_part)))
             for base, (_, score_part) in zip(fitted[:-1], folds, strict=True)
         ]
-        holdout_scores = blocks.pop() if holdout is not None else None
+        holdout_scores = blocks.pop() if split is not None else None
         scores = np.zeros((len(target), blocks[0].shape[1]))
         for block, (_, score_part) in zip(blocks, folds[: len(blocks)], strict=True):
             scores[score_part] = block
@@ -491,18 +499,20 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             _meta_input(stack.meta_scaler, scores, m.structured)
         )
 
-    def _calibration_holdout(self, target: np.ndarray, inputs: pd.DataFrame) -> np.ndarray | None:
-        """Rows of the latest ``calibration_fraction`` of cases, or None when too few to use."""
+    def _calibration_holdout(
+        self, target: np.ndarray, inputs: pd.DataFrame
+    ) -> _HoldoutSplit | None:
+        """The latest ``calibration_fraction`` of cases and the rest, or None when too few."""
         order = self._time_order(inputs)
         n_holdout = round(len(order) * self.calibration_fraction)
         if n_holdout < MIN_CALIBRATION_CASES or len(order) - n_holdout < MIN_CALIBRATION_CASES:
             return None
-        earlier, holdout = order[:-n_holdout], np.sort(order[-n_holdout:])
-        if len(np.unique(target[earlier])) < len(self.classes_):
+        split = _HoldoutSplit(np.sort(order[:-n_holdout]), np.sort(order[-n_holdout:]))
+        if len(np.unique(target[split.earlier])) < len(self.classes_):
             return None
-        if len(np.unique(target[holdout])) < 2:
+        if len(np.unique(target[split.holdout])) < 2:
             return None
-        return holdout
+        return split
 
     def _fit_calibration(
         self,
@@ -510,7 +520,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         holdout_scores: np.ndarray,
         structured: np.ndarray,
         target: np.ndarray,
-        holdout: np.ndarray,
+        split: _HoldoutSplit,
         inputs: pd.DataFrame,
     ) -> dict[str, Any]:
         """A temperature learnt on the latest cases, as scored by a stack of the earlier ones.
@@ -522,7 +532,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         saved that one extra base fit, changed the final meta learner: Russian ECE 0.058 ->
         0.077 over three seeds.)
         """
-        earlier = np.setdiff1d(np.arange(len(target)), holdout)
+        earlier, holdout = split
         scaler, meta = self._fit_meta(scores[earlier], structured[earlier], target[earlier])
         log_proba = meta.predict_log_proba(_meta_input(scaler, holdout_scores, structured[holdout]))
         truth = target[holdout]

@@ -67,8 +67,10 @@ def test_the_calibration_hold_out_is_scored_by_learners_of_earlier_cases(fitted,
     cases = estimator.prepare(frame[:120])
     m = estimator._matrices(cases)
     target = np.searchsorted(estimator.classes_, labels[:120])
-    holdout = estimator._calibration_holdout(target, cases.inputs)
-    assert holdout is not None and len(holdout) == 42
+    split = estimator._calibration_holdout(target, cases.inputs)
+    assert split is not None and len(split.holdout) == 42
+    earlier, holdout = split
+    np.testing.assert_array_equal(np.sort(np.concatenate(split)), np.arange(120))
     year = m.structured[:, 0]  # the scaled year: the first structured column
     fitted_years: list[np.ndarray] = []
     fit_base = estimator._fit_base
@@ -78,10 +80,9 @@ def test_the_calibration_hold_out_is_scored_by_learners_of_earlier_cases(fitted,
         return fit_base(part, part_target)
 
     estimator._fit_base = recording_fit_base
-    _, scores, holdout_scores = estimator._fit_stack(m, target, holdout)
+    _, scores, holdout_scores = estimator._fit_stack(m, target, split)
     assert len(fitted_years) == estimator.n_folds + 2  # the folds, the earlier cases, all
     assert sum(len(y) == 78 and y.max() <= year[holdout].min() for y in fitted_years) == 1
-    earlier = np.setdiff1d(np.arange(120), holdout)
     by_earlier = fit_base(_take(m, earlier), target[earlier])
     expected = estimator._score_block(estimator._base_scores(by_earlier, _take(m, holdout)))
     np.testing.assert_allclose(holdout_scores, expected)
