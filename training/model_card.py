@@ -49,12 +49,17 @@ def group_metrics(
     positive: str | None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Per group kind, one row per group value: n, accuracy beside the group's own majority
-    outcome, macro-F1, ROC-AUC (None when the group holds one outcome), flag if too few.
+    outcome, macro-F1, ROC-AUC (None when the group holds one outcome), calibration, and a
+    flag if too few.
 
     The group's majority is what always answering its most frequent outcome would score: a
     model close to it tells the group's cases apart little, however good its overall figure.
+    Calibration per group: a model can be calibrated overall yet promise one state's
+    applicants more (or less) than that state's cases bear out. Binary tasks give the mean
+    predicted probability of ``positive`` beside its observed rate; every task the group's ECE.
     """
     truth_arr = np.asarray(truth)
+    column = list(classes).index(positive) if positive is not None else None
     out: dict[str, list[dict[str, Any]]] = {}
     for kind, group_of in GROUPS.get(dataset, {}).items():
         members: dict[str, list[int]] = defaultdict(list)
@@ -72,6 +77,13 @@ def group_metrics(
                 "majority_accuracy": round(scores["majority_accuracy"], 4),
                 "macro_f1": round(scores["macro_f1"], 4),
                 "roc_auc": None if scores["roc_auc"] is None else round(scores["roc_auc"], 4),
+                "mean_probability": None
+                if column is None
+                else round(float(probabilities[rows_of, column].mean()), 4),
+                "observed_rate": None
+                if positive is None
+                else round(float((truth_arr[rows_of] == positive).mean()), 4),
+                "ece": round(scores["ece"], 4),
                 "too_few": len(rows_of) < MIN_GROUP,
             })  # fmt: skip
         out[kind] = rows
@@ -80,9 +92,9 @@ def group_metrics(
 
 def render_card(
     title: str, about: dict[str, Any], report: dict[str, Any], groups: dict[str, list[dict]],
-    reliability_png: str,
+    reliability_png: str, positive: str | None = None,
 ) -> str:  # fmt: skip
-    """The card as Markdown."""
+    """The card as Markdown (``positive``: the binary task's scored class, if any)."""
     lines = [f"# {title}", "", "Advice under human control: estimates from past published "
              "decisions, not legal advice.", "", "## Model and data", ""]  # fmt: skip
     lines += [f"- **{key}**: {value}" for key, value in about.items()]
@@ -114,18 +126,25 @@ def render_card(
               f"Groups with fewer than {MIN_GROUP} cases are marked: their figures are noise. "
               "Group majority: the accuracy of always answering the group's most frequent "
               "outcome, known only in hindsight; a model near it tells that group's cases "
-              "apart little, whatever its overall score.",
-              ""]  # fmt: skip
+              "apart little, whatever its overall score."]  # fmt: skip
+    if positive:
+        lines += [f"Predicted / observed: the mean predicted probability of {positive} beside "
+                  "the group's share of it; far apart, the model promises that group's cases "
+                  "more or less than they bore out."]  # fmt: skip
+    lines.append("")
     for kind, rows in groups.items():
-        lines += [f"### {kind}", "",
-                  "| group | n | accuracy | group majority | macro-F1 | ROC-AUC | note |",
-                  "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
-        lines += [
-            f"| {r['group']} | {r['n']} | {r['accuracy']:.3f} | {r['majority_accuracy']:.3f} | "
-            f"{r['macro_f1']:.3f} | {score_text(r['roc_auc'])} | "
-            f"{'too few cases' if r['too_few'] else ''} |"
-            for r in rows
-        ]
+        header = "| group | n | accuracy | group majority | macro-F1 | ROC-AUC | ECE |"
+        header += " predicted / observed |" if positive else ""
+        lines += [f"### {kind}", "", header + " note |",
+                  "| --- " * header.count("|") + "|"]  # fmt: skip
+        for r in rows:
+            line = (
+                f"| {r['group']} | {r['n']} | {r['accuracy']:.3f} | {r['majority_accuracy']:.3f}"
+                f" | {r['macro_f1']:.3f} | {score_text(r['roc_auc'])} | {r['ece']:.3f} |"
+            )
+            if positive:
+                line += f" {r['mean_probability']:.2f} / {r['observed_rate']:.2f} |"
+            lines.append(line + f" {'too few cases' if r['too_few'] else ''} |")
         lines.append("")
     return "\n".join(lines)
 

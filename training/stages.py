@@ -547,7 +547,7 @@ def model_card(
             article_most_frequent_micro_f1=report["articles"]["most_frequent_micro_f1"],
         )
     return {
-        "markdown": render_card(title, about, report, groups, reliability_png),
+        "markdown": render_card(title, about, report, groups, reliability_png, spec.positive_class),
         "json": {"title": title, "about": about, "scores": scores, "groups": groups},
     }
 

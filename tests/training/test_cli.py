@@ -73,7 +73,10 @@ def test_evaluate_prints_one_json_object(cli_env, echr_dev_path):
     )
     card = Path(report["model_card"]).read_text()
     assert "majority class" in card and "## Per group" in card and "too few cases" in card
-    assert "| group majority |" in card
+    assert "| group majority |" in card and "| predicted / observed |" in card
+    formation = report["groups"]["formation"]
+    truth_rate = sum(row["observed_rate"] * row["n"] for row in formation) / 40
+    assert truth_rate == pytest.approx(report["positive_rate"], abs=1e-3)
     assert "**judge identity**: not read" in card and "**calibration**: temperature" in card
     # The article heads are scored beside the always-the-most-frequent-article baseline.
     articles = report["articles"]

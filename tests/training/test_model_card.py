@@ -37,8 +37,14 @@ def test_groups_are_scored_beside_their_own_majority_and_small_ones_marked_not_h
         "majority_accuracy": 1.0,
         "macro_f1": 0.0,
         "roc_auc": None,  # one outcome only: nothing to rank
+        # Promised a 0.7 chance of a violation where none was found: calibrated it is not.
+        "mean_probability": 0.7,
+        "observed_rate": 0.0,
+        "ece": 0.7,  # every call wrong, at confidence 0.7
         "too_few": True,
     }
+    # RUS: predicted 0.9 x 25 + 0.6 x 5 over 30 = 0.85 beside 25 / 30 found.
+    assert rus["mean_probability"] == 0.85 and rus["observed_rate"] == round(25 / 30, 4)
     assert {row["group"] for row in groups["decade"]} == {"2000s", "1990s"}
     assert set(groups) == {"respondent state", "formation", "importance", "decade"}
 
@@ -51,3 +57,6 @@ def test_multi_class_groups_get_a_one_vs_rest_roc_auc():
     (row,) = group_metrics("ru", records, truth, probabilities, classes, None)["decade"]
     assert row["accuracy"] == 1.0 and row["roc_auc"] == 1.0
     assert row["majority_accuracy"] == round(2 / 6, 4)
+    # No single class to compare: only the group's ECE (0.8 confident, always right).
+    assert row["mean_probability"] is None and row["observed_rate"] is None
+    assert row["ece"] == 0.2
