@@ -92,6 +92,32 @@ class TrackRecord(BaseModel):
     summary: str = Field(description="the same in one sentence")
 
 
+class GroupRecord(BaseModel):
+    """How the model scored on the validation cases of the request's own group (ECHR: its
+    respondent state): calibrated overall is not calibrated for every group."""
+
+    field: str = Field(description="the request field the group is read from")
+    group: str = Field(description="the model card's group kind", examples=["respondent state"])
+    value: str = Field(examples=["AUT"])
+    cases: int = Field(ge=0, description="validation cases in the group (0: none, untested)")
+    accuracy: float | None = Field(default=None, ge=0, le=1)
+    majority_accuracy: float | None = Field(
+        default=None, ge=0, le=1, description="always answering the group's most frequent outcome"
+    )
+    positive_outcome: str | None = Field(default=None, description="binary tasks: the outcome")
+    mean_probability: float | None = Field(
+        default=None, ge=0, le=1, description="the mean estimate of positive_outcome in the group"
+    )
+    observed_rate: float | None = Field(
+        default=None, ge=0, le=1, description="the share of the group's cases with that outcome"
+    )
+    estimates: Literal["too high", "too low", "about right"] | None = Field(
+        default=None,
+        description="mean estimate against the observed rate, beyond two standard errors of it",
+    )
+    summary: str = Field(description="the same in one or two sentences")
+
+
 class PredictResponse(BaseModel):
     request_id: str
     dataset: str
@@ -106,6 +132,11 @@ class PredictResponse(BaseModel):
     model: ModelRef
     track_record: TrackRecord | None = Field(
         default=None, description="the model's temporal validation; null when its run has none"
+    )
+    group_record: GroupRecord | None = Field(
+        default=None,
+        description="the temporal validation on cases of the request's own group (ECHR: its "
+        "respondent state); null when the request gives no field the model card groups by",
     )
     disclaimer: str = DISCLAIMER
 

@@ -38,6 +38,13 @@ GROUPS: dict[str, dict[str, GroupOf]] = {
     },
     "ru": {"proceeding": lambda r: r.court, "decade": _decade},
 }
+# The input field a group kind is read from, where it is one: the server finds the group of a
+# request's own value (ECHR: its first respondent state, as the group is formed) and says
+# how the model did on such cases.
+GROUP_FIELDS: dict[str, dict[str, str]] = {
+    "echr": {"respondent": "respondent state"},
+    "ru": {"proceeding": "proceeding"},
+}
 
 
 def group_metrics(

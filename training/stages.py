@@ -48,7 +48,7 @@ from training.metrics import (
     multilabel_report,
     reliability_figure,
 )
-from training.model_card import group_metrics, render_card
+from training.model_card import GROUP_FIELDS, group_metrics, render_card
 from training.progress import console, progress_bar
 
 TRAINING_IDS = "training_case_ids.txt"
@@ -548,7 +548,14 @@ def model_card(
         )
     return {
         "markdown": render_card(title, about, report, groups, reliability_png, spec.positive_class),
-        "json": {"title": title, "about": about, "scores": scores, "groups": groups},
+        "json": {
+            "title": title,
+            "about": about,
+            "scores": scores,
+            "groups": groups,
+            "group_fields": GROUP_FIELDS.get(spec.name, {}),
+            "positive_class": spec.positive_class,
+        },
     }
 
 

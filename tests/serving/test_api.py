@@ -58,6 +58,15 @@ def test_predict_returns_probabilities_reasons_and_model(client, train_slice, tr
     assert record_["majority_outcome"] == card["majority_class"]
     assert record_["beats_majority"] == (card["accuracy"] > card["majority_accuracy"])
     assert f"{card['accuracy']:.1%}" in record_["summary"]
+    # ...and on cases against the same respondent state, from the same card.
+    groups = client.get("/v1/model", params={"dataset": "echr"}).json()["card"]["groups"]
+    state = record.inputs["respondent"].split(";")[0]
+    [row] = [r for r in groups["respondent state"] if r["group"] == state]
+    group = body["group_record"]
+    assert (group["value"], group["cases"], group["accuracy"]) == (state, row["n"], row["accuracy"])
+    assert group["mean_probability"] == row["mean_probability"]
+    assert group["observed_rate"] == row["observed_rate"]
+    assert f"respondent state {state}" in group["summary"]
     # Every prediction is logged, without the case text.
     log_lines = (trained_home / "audit" / "predictions.jsonl").read_text().splitlines()
     entry = json.loads(log_lines[-1])
@@ -75,6 +84,7 @@ def test_predict_answers_which_articles_are_likely_violated(client, train_slice)
     assert "6" in articles
     assert all(0.0 <= a["probability"] <= 1.0 for a in articles.values())
     assert all(isinstance(a["predicted"], bool) for a in articles.values())
+    assert body["group_record"] is None  # no respondent given: no group to report on
 
 
 def test_the_served_model_matches_the_registered_one(client, train_slice, trained_home):

@@ -1,4 +1,4 @@
-from serving.services import track_record
+from serving.services import group_record, track_record
 
 
 def _card(accuracy: float, majority: float, outcome: str = "petitioner_wins") -> dict:
@@ -35,3 +35,54 @@ def test_a_model_above_the_majority_rule_gives_both_figures_only():
 def test_no_card_or_an_incomplete_one_gives_no_track_record():
     assert track_record(None, "2011") is None
     assert track_record({"scores": {"n": 10, "accuracy": 0.9}}, "2011") is None
+
+
+def _group_card(*rows: dict) -> dict:
+    return {
+        "group_fields": {"respondent": "respondent state"},
+        "positive_class": "violation",
+        "groups": {"respondent state": list(rows)},
+    }
+
+
+# Rows as the ECHR validation card (2011-2013) gives them.
+AUSTRIA = {"group": "AUT", "n": 51, "accuracy": 0.627, "majority_accuracy": 0.765,
+           "mean_probability": 0.46, "observed_rate": 0.24, "too_few": False}  # fmt: skip
+POLAND = {"group": "POL", "n": 109, "accuracy": 0.771, "majority_accuracy": 0.55,
+          "mean_probability": 0.54, "observed_rate": 0.45, "too_few": False}  # fmt: skip
+MALTA = {"group": "MLT", "n": 17, "accuracy": 0.647, "majority_accuracy": 0.529,
+         "mean_probability": 0.47, "observed_rate": 0.53, "too_few": True}  # fmt: skip
+
+
+def test_a_group_whose_estimates_ran_high_is_told_so():
+    # 0.46 against 0.24 of 51 cases: 0.22 apart, beyond two standard errors (0.12).
+    record = group_record(_group_card(AUSTRIA, POLAND), {"respondent": "aut;deu"}, "2011")
+    assert record is not None
+    assert (record["value"], record["cases"], record["estimates"]) == ("AUT", 51, "too high")
+    assert record["summary"] == (
+        "On the 51 of the cases tested (from 2011 on) with respondent state AUT it was right "
+        "62.7% of the time; always answering their most frequent outcome was right 76.5%. It "
+        "does not beat that rule for these cases. It gave 'violation' 46% on average where 24% "
+        "were found: read its estimate as too high for these cases."
+    )
+
+
+def test_a_gap_within_sampling_noise_is_about_right():
+    # 0.54 against 0.45 of 109 cases: 0.09 apart, within two standard errors (0.095).
+    record = group_record(_group_card(AUSTRIA, POLAND), {"respondent": "POL"}, "2011")
+    assert record is not None and record["estimates"] == "about right"
+    assert record["summary"].endswith("where 45% were found.")
+    assert "does not beat" not in record["summary"]  # 77.1% against 55.0%
+
+
+def test_small_unseen_and_ungrouped_cases():
+    card = _group_card(MALTA)
+    small = group_record(card, {"respondent": "MLT"}, "2011")
+    assert small is not None and small["cases"] == 17 and small["estimates"] is None
+    assert "too few to tell" in small["summary"]
+    unseen = group_record(card, {"respondent": "ISL"}, None)
+    assert unseen is not None and unseen["cases"] == 0 and unseen["accuracy"] is None
+    assert unseen["summary"].startswith("None of the later cases tested had respondent state ISL")
+    assert group_record(card, {"year": 2012}, "2011") is None
+    assert group_record(None, {"respondent": "AUT"}, "2011") is None
+    assert group_record({"groups": card["groups"]}, {"respondent": "AUT"}, "2011") is None
