@@ -148,7 +148,7 @@ def track_record(card: dict[str, Any] | None, validation_from: str | None) -> di
         return None
     accuracy, majority = float(scores["accuracy"]), float(scores["majority_accuracy"])
     outcome = str(scores["majority_class"])
-    since = int(validation_from) if validation_from and validation_from.isdigit() else None
+    since = _first_year(validation_from)
     n = int(scores["n"])
     tested = f"the {n:,} cases from {since} on" if since else f"{n:,} later cases"
     summary = (
@@ -199,7 +199,7 @@ def _group_record(
     card: dict[str, Any],
     validation_from: str | None,
 ) -> dict[str, Any]:
-    since = int(validation_from) if validation_from and validation_from.isdigit() else None
+    since = _first_year(validation_from)
     tested = f"the cases tested (from {since} on)" if since else "the later cases tested"
     record: dict[str, Any] = {"field": name, "group": kind, "value": value, "cases": 0}
     record.update(dict.fromkeys(("accuracy", "majority_accuracy", "positive_outcome",
@@ -242,17 +242,18 @@ def _group_record(
         if abs(predicted - observed) > 2 * np.sqrt(max(observed * (1 - observed), 1 / n) / n):
             reading = "too high" if predicted > observed else "too low"
         record["estimates"] = reading
+        ending = "." if reading == "about right" else f": read its estimate as {reading} here."
         summary += (
             f" It gave '{positive.replace('_', ' ')}' {predicted:.0%} on average where "
-            f"{observed:.0%} were found"
-            + (
-                f": read its estimate as {reading} for these cases."
-                if reading != "about right"
-                else "."
-            )
+            f"{observed:.0%} were found{ending}"
         )
     record["summary"] = summary
     return record
+
+
+def _first_year(validation_from: str | None) -> int | None:
+    """The validation's first year as its run logged it (a string param), if it is one."""
+    return int(validation_from) if validation_from and validation_from.isdigit() else None
 
 
 @dataclass

@@ -63,7 +63,7 @@ def test_a_group_whose_estimates_ran_high_is_told_so():
         "On the 51 of the cases tested (from 2011 on) with respondent state AUT it was right "
         "62.7% of the time; always answering their most frequent outcome was right 76.5%. It "
         "does not beat that rule for these cases. It gave 'violation' 46% on average where 24% "
-        "were found: read its estimate as too high for these cases."
+        "were found: read its estimate as too high here."
     )
 
 
