@@ -143,6 +143,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
     hold-out (row order when unset or missing). ``n_jobs`` workers fit the vectorisers
     (processes) and the cross-validation folds (threads) side by side. ``tree_features=0``
     leaves the boosted-trees learner out and ``char_features=0`` the character n-gram one.
+    ``article_C``: the article heads' penalty (ECHR micro-F1 0.608 -> 0.623 on 2011-2013 and
+    0.640 -> 0.649 on 2009-2013 at 16 instead of the text learner's 4).
     """
 
     def __init__(
@@ -164,6 +166,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         tree_estimators: int = 300,
         char_features: int = 200_000,
         char_C: float = 4.0,
+        article_C: float = 16.0,
         use_embeddings: bool = True,
         class_weight: str | None = "balanced",
         n_folds: int = 5,
@@ -188,6 +191,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         self.tree_estimators = tree_estimators
         self.char_features = char_features
         self.char_C = char_C
+        self.article_C = article_C
         self.use_embeddings = use_embeddings
         self.class_weight = class_weight
         self.n_folds = n_folds
@@ -600,7 +604,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         return _best_f1_threshold(has, oof), self._fit_article_head(text, has)
 
     def _fit_article_head(self, text: sparse.csr_matrix, has: np.ndarray) -> LogisticRegression:
-        head = _logistic(self.text_C, balanced=False, random_state=self.random_state)
+        head = _logistic(self.article_C, balanced=False, random_state=self.random_state)
         return _fit_linear(head, text, has)
 
     def _article_answers(self, text: sparse.csr_matrix) -> list[list[dict[str, Any]]]:

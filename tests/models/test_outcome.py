@@ -92,6 +92,8 @@ def test_the_calibration_hold_out_is_scored_by_learners_of_earlier_cases(fitted,
 def test_article_heads_give_a_probability_and_a_call_per_article(fitted, frame_and_labels):
     frame, _ = frame_and_labels
     assert fitted.has_articles and "6" in fitted.article_labels_
+    # The heads have a penalty of their own, weaker than the text learner's.
+    assert {head.C for head in fitted.article_models_} == {fitted.article_C} != {fitted.text_C}
     answers = fitted.predict_articles(frame[120:125])
     assert len(answers) == 5
     for answer in answers:
