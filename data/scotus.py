@@ -42,6 +42,13 @@ POST_DECISION_COLUMNS = (
 OYEZ_OUTCOME_COLUMNS = ("majority_vote", "minority_vote", "first_party_winner",
                         "decision_type", "disposition")  # fmt: skip
 FIELD_LABELS = {"term": "Term", **{c: f"SCDB {c}" for c in PRE_DECISION_COLUMNS}}
+# SCDB codebook, issueArea: the same fourteen areas Oyez names in ``issue_area``.
+ISSUE_AREAS = {
+    "1": "Criminal Procedure", "2": "Civil Rights", "3": "First Amendment", "4": "Due Process",
+    "5": "Privacy", "6": "Attorneys", "7": "Unions", "8": "Economic Activity",
+    "9": "Judicial Power", "10": "Federalism", "11": "Interstate Relations",
+    "12": "Federal Taxation", "13": "Miscellaneous", "14": "Private Action",
+}  # fmt: skip
 
 
 def read_split(

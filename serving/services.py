@@ -176,15 +176,18 @@ def group_record(
     """How the model scored on the validation cases of the request's own group, in words.
 
     The group is the one the card forms from a field the request gives (ECHR: the respondent
-    state). Calibrated overall is not calibrated for every group; a mean estimate further
-    from the group's observed rate than two standard errors of that rate is called too high
-    or too low. None when the card forms no group from the fields given (or there is no card).
+    state; SCOTUS: the SCDB issue area, by its name). Calibrated overall is not calibrated
+    for every group; a mean estimate further from the group's observed rate than two
+    standard errors of that rate is called too high or too low. None when the card forms no
+    group from the fields given (or there is no card).
     """
     card = card or {}
-    for name, kind in (card.get("group_fields") or {}).items():
+    for name, grouping in (card.get("group_fields") or {}).items():
         if fields.get(name) in (None, ""):
             continue
         value = str(fields[name]).split(";")[0].strip()
+        value = (grouping.get("values") or {}).get(value, value)  # a code's name
+        kind = grouping["group"]
         groups = (card.get("groups") or {}).get(kind, [])
         row = next((r for r in groups if str(r.get("group")).upper() == value.upper()), None)
         return _group_record(name, kind, value, row, card, validation_from)

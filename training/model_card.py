@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from data import scotus
 from data.schema import CaseRecord
 from training.metrics import classification_report
 
@@ -33,17 +34,23 @@ GROUPS: dict[str, dict[str, GroupOf]] = {
         "decade": _decade,
     },
     "scotus": {
-        "issue area": lambda r: r.metadata.get("issue_area") or None,
+        # The SCDB code the model reads, named; Oyez's own label where SCDB has none.
+        "issue area": lambda r: (
+            scotus.ISSUE_AREAS.get(r.inputs.get("issueArea") or "")
+            or r.metadata.get("issue_area")
+            or None
+        ),
         "term decade": _decade,
     },
     "ru": {"proceeding": lambda r: r.court, "decade": _decade},
 }
-# The input field a group kind is read from, where it is one: the server finds the group of a
-# request's own value (ECHR: its first respondent state, as the group is formed) and says
-# how the model did on such cases.
-GROUP_FIELDS: dict[str, dict[str, str]] = {
-    "echr": {"respondent": "respondent state"},
-    "ru": {"proceeding": "proceeding"},
+# The input field a group kind is formed from, where it is one, with the names of coded
+# values: the server finds the group of a request's own value (ECHR: its first respondent
+# state, as the group is formed) and says how the model did on such cases.
+GROUP_FIELDS: dict[str, dict[str, dict[str, Any]]] = {
+    "echr": {"respondent": {"group": "respondent state"}},
+    "scotus": {"issueArea": {"group": "issue area", "values": scotus.ISSUE_AREAS}},
+    "ru": {"proceeding": {"group": "proceeding"}},
 }
 
 

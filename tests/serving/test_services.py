@@ -39,7 +39,7 @@ def test_no_card_or_an_incomplete_one_gives_no_track_record():
 
 def _group_card(*rows: dict) -> dict:
     return {
-        "group_fields": {"respondent": "respondent state"},
+        "group_fields": {"respondent": {"group": "respondent state"}},
         "positive_class": "violation",
         "groups": {"respondent state": list(rows)},
     }
@@ -86,3 +86,22 @@ def test_small_unseen_and_ungrouped_cases():
     assert group_record(card, {"year": 2012}, "2011") is None
     assert group_record(None, {"respondent": "AUT"}, "2011") is None
     assert group_record({"groups": card["groups"]}, {"respondent": "AUT"}, "2011") is None
+
+
+def test_a_coded_field_finds_its_group_by_name():
+    """SCOTUS requests give the SCDB issue code; the card groups by the area's name."""
+    card = {
+        "group_fields": {
+            "issueArea": {"group": "issue area", "values": {"1": "Criminal Procedure"}}
+        },
+        "positive_class": "petitioner_wins",
+        "groups": {"issue area": [{"group": "Criminal Procedure", "n": 160, "accuracy": 0.61,
+                                   "majority_accuracy": 0.64, "mean_probability": 0.62,
+                                   "observed_rate": 0.64, "too_few": False}]},
+    }  # fmt: skip
+    record = group_record(card, {"issueArea": "1", "term": 2012}, "2010")
+    assert record is not None and record["value"] == "Criminal Procedure"
+    assert record["cases"] == 160 and record["estimates"] == "about right"
+    assert "with issue area Criminal Procedure" in record["summary"]
+    assert "does not beat that rule" in record["summary"]
+    assert "'petitioner wins' 62% on average" in record["summary"]

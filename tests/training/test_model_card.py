@@ -60,3 +60,39 @@ def test_multi_class_groups_get_a_one_vs_rest_roc_auc():
     # No single class to compare: only the group's ECE (0.8 confident, always right).
     assert row["mean_probability"] is None and row["observed_rate"] is None
     assert row["ece"] == 0.2
+
+
+def test_scotus_issue_areas_are_named_from_the_scdb_code_the_model_reads():
+    coded = CaseRecord(
+        "a",
+        "scotus",
+        "US",
+        "SCOTUS",
+        2012,
+        (),
+        "t",
+        ("f",),
+        inputs={"issueArea": "8"},
+        metadata={"issue_area": "Economic Activity"},
+    )
+    oyez_only = CaseRecord(
+        "b",
+        "scotus",
+        "US",
+        "SCOTUS",
+        2012,
+        (),
+        "t",
+        ("f",),
+        inputs={"issueArea": None},
+        metadata={"issue_area": "Privacy"},
+    )
+    unknown = CaseRecord("c", "scotus", "US", "SCOTUS", 2012, (), "t", ("f",),
+                         inputs={"issueArea": None}, metadata={"issue_area": ""})  # fmt: skip
+    groups = group_metrics(
+        "scotus", [coded, oyez_only, unknown], ["petitioner_wins"] * 3,
+        _probabilities([0.6, 0.6, 0.6]), ["petitioner_loses", "petitioner_wins"], "petitioner_wins",
+    )  # fmt: skip
+    assert [row["group"] for row in groups["issue area"]] == [
+        "Economic Activity", "Privacy", "unknown"
+    ]  # fmt: skip
