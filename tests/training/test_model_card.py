@@ -62,35 +62,16 @@ def test_multi_class_groups_get_a_one_vs_rest_roc_auc():
     assert row["ece"] == 0.2
 
 
+def _scotus(code: str | None, oyez_label: str) -> CaseRecord:
+    return CaseRecord("x", "scotus", "US", "SCOTUS", 2012, (), "t", ("f",),
+                      inputs={"issueArea": code}, metadata={"issue_area": oyez_label})  # fmt: skip
+
+
 def test_scotus_issue_areas_are_named_from_the_scdb_code_the_model_reads():
-    coded = CaseRecord(
-        "a",
-        "scotus",
-        "US",
-        "SCOTUS",
-        2012,
-        (),
-        "t",
-        ("f",),
-        inputs={"issueArea": "8"},
-        metadata={"issue_area": "Economic Activity"},
-    )
-    oyez_only = CaseRecord(
-        "b",
-        "scotus",
-        "US",
-        "SCOTUS",
-        2012,
-        (),
-        "t",
-        ("f",),
-        inputs={"issueArea": None},
-        metadata={"issue_area": "Privacy"},
-    )
-    unknown = CaseRecord("c", "scotus", "US", "SCOTUS", 2012, (), "t", ("f",),
-                         inputs={"issueArea": None}, metadata={"issue_area": ""})  # fmt: skip
+    # The SCDB code wins over Oyez's label; Oyez's label where SCDB has none; else unknown.
+    records = [_scotus("8", "Civil Rights"), _scotus(None, "Privacy"), _scotus(None, "")]
     groups = group_metrics(
-        "scotus", [coded, oyez_only, unknown], ["petitioner_wins"] * 3,
+        "scotus", records, ["petitioner_wins"] * 3,
         _probabilities([0.6, 0.6, 0.6]), ["petitioner_loses", "petitioner_wins"], "petitioner_wins",
     )  # fmt: skip
     assert [row["group"] for row in groups["issue area"]] == [
