@@ -22,6 +22,12 @@ import numpy as np
 
 # A class the estimate puts at zero keeps this share: a zero would forbid it outright.
 MIN_SHARE = 1e-3
+# Beyond this standard error (about +-0.2 at 95%) an estimated share tells a reader nothing.
+# A model whose decisions barely differ by true class cannot reveal the mix: the SCOTUS model,
+# which calls petitioners winners nearly alike whatever the outcome (88% of winners, 84% of
+# losers on its hold-out), gives 0.93 on its 499 validation cases; ECHR (94% / 26%) 0.02 on
+# 1,594. Its estimate there had read 0.07% losing petitioners for a true 35%.
+MAX_MIX_ERROR = 0.1
 
 
 def decision_rates(truth: np.ndarray, decisions: np.ndarray, n_classes: int) -> np.ndarray | None:
@@ -48,6 +54,23 @@ def estimate_class_mix(rates: np.ndarray, decisions: np.ndarray) -> np.ndarray:
     mix = np.linalg.lstsq(rates.T, shares, rcond=None)[0]
     mix = np.maximum(mix, MIN_SHARE)
     return mix / mix.sum()
+
+
+def class_mix_error(rates: np.ndarray, decisions: np.ndarray) -> np.ndarray:
+    """Standard error of each estimated share, from the sampling noise of the decision shares.
+
+    The delta method on the least-squares solve: the decision shares are multinomial over
+    ``len(decisions)`` cases, and the solve multiplies their noise by the inverse of the rates
+    (large when the model decides alike whatever the true class). The rates' own noise (from
+    the hold-out) is left out, so this is a lower bound.
+    """
+    n_classes = rates.shape[0]
+    if len(decisions) == 0:
+        raise ValueError("estimating a class mix needs at least one case")
+    shares = np.bincount(decisions, minlength=n_classes) / len(decisions)
+    solve = np.linalg.pinv(rates.T)
+    covariance = (np.diag(shares) - np.outer(shares, shares)) / len(decisions)
+    return np.sqrt(np.maximum(np.diag(solve @ covariance @ solve.T), 0.0))
 
 
 def reweight(probabilities: np.ndarray, reference: np.ndarray, mix: np.ndarray) -> np.ndarray:

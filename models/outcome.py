@@ -74,7 +74,7 @@ from features.embedding import SentenceEmbedder
 from features.pooling import pool
 from features.tabular import DelimitedOneHotEncoder
 from features.text import CharNgramTfidf, legal_tfidf
-from models.class_mix import decision_rates, estimate_class_mix, reweight
+from models.class_mix import class_mix_error, decision_rates, estimate_class_mix, reweight
 
 POOLINGS = ("mean", "max")
 PARAGRAPH_POOLINGS = ("mean", "max", "min", "std", "q90", "q10")
@@ -286,11 +286,23 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         None when the model has no hold-out decision rates (fitted without a calibration
         hold-out, or before they were kept).
         """
-        check_is_fitted(self, "stack_")
-        rates = (self.calibration_ or {}).get("decision_rates")
+        rates = self._decision_rates()
         if rates is None:
             return None
-        return estimate_class_mix(np.asarray(rates), np.asarray(probabilities).argmax(axis=1))
+        return estimate_class_mix(rates, np.asarray(probabilities).argmax(axis=1))
+
+    def class_mix_error(self, probabilities: np.ndarray) -> np.ndarray | None:
+        """Standard error of each share ``estimate_class_mix`` gives for these cases (None
+        likewise when the model has no decision rates)."""
+        rates = self._decision_rates()
+        if rates is None:
+            return None
+        return class_mix_error(rates, np.asarray(probabilities).argmax(axis=1))
+
+    def _decision_rates(self) -> np.ndarray | None:
+        check_is_fitted(self, "stack_")
+        rates = (self.calibration_ or {}).get("decision_rates")
+        return None if rates is None else np.asarray(rates)
 
     def at_class_mix(self, probabilities: np.ndarray, mix: Sequence[float]) -> np.ndarray:
         """``probabilities`` restated for cases whose classes come in shares ``mix``.

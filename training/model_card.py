@@ -124,6 +124,11 @@ def render_card(
                   f"read): {mix}. Probabilities restated for that mix: Brier "
                   f"{report['brier_at_estimated_mix']:.4f}, ECE "
                   f"{report['ece_at_estimated_mix']:.4f} (decisions unchanged)."]  # fmt: skip
+    elif "class_mix_error" in report:
+        lines += ["", "The class mix of these cases cannot be read from the model's "
+                  f"decisions (standard error {report['class_mix_error']:.2f}: they differ too "
+                  "little by true class, or the cases are too few); probabilities are not "
+                  "restated."]  # fmt: skip
     if "articles" in report:
         articles = report["articles"]
         lines += ["", "## Violated articles", "",

@@ -24,6 +24,7 @@ from data.datasets import (
 from data.schema import TEXT_COLUMN, Corpus, model_input
 from features.chunking import ParagraphChunker
 from features.embedding import SentenceEmbedder
+from models.class_mix import MAX_MIX_ERROR
 from models.outcome import CaseOutcomeClassifier
 from models.precedents import build_index
 from models.pyfunc import OutcomeModel, log_outcome_model
@@ -303,11 +304,18 @@ def at_estimated_mix(
     """Calibration of the probabilities restated for the split's own class mix.
 
     The mix is estimated from the model's decisions alone, never the labels, as a court
-    could for a batch of new cases; the decisions (macro-F1, accuracy) do not change.
+    could for a batch of new cases; the decisions (macro-F1, accuracy) do not change. Where
+    the estimate is too uncertain to use (a share's standard error above ``MAX_MIX_ERROR``)
+    only that error is reported.
     """
-    mix = estimator.estimate_class_mix(probabilities)
-    if mix is None:
+    mix, error = (
+        estimator.estimate_class_mix(probabilities),
+        estimator.class_mix_error(probabilities),
+    )
+    if mix is None or error is None:
         return {}
+    if error.max() > MAX_MIX_ERROR:
+        return {"class_mix_error": float(error.max())}
     classes = [str(c) for c in estimator.classes_]
     restated = estimator.at_class_mix(probabilities, mix)
     scores = calibration_scores(y_true, restated, classes, positive)
@@ -315,6 +323,7 @@ def at_estimated_mix(
         "estimated_class_mix": {
             c: round(float(share), 4) for c, share in zip(classes, mix, strict=True)
         },
+        "class_mix_error": float(error.max()),
         "ece_at_estimated_mix": scores["ece"],
         "brier_at_estimated_mix": scores["brier"],
     }

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from models.class_mix import MIN_SHARE, decision_rates, estimate_class_mix, reweight
+from models.class_mix import (
+    MAX_MIX_ERROR,
+    MIN_SHARE,
+    class_mix_error,
+    decision_rates,
+    estimate_class_mix,
+    reweight,
+)
 
 # A model that finds 90% of violations and wrongly flags 20% of the other cases.
 RATES = np.array([[0.8, 0.2], [0.1, 0.9]])
@@ -43,3 +50,26 @@ def test_reweighting_is_bayes_rule_and_undoes_itself():
     assert (restated[:, 1] > balanced[:, 1]).all()
     np.testing.assert_allclose(restated.sum(axis=1), 1)
     np.testing.assert_allclose(reweight(restated, later, uniform), balanced)
+
+
+def test_the_standard_error_matches_the_spread_of_estimates_over_samples():
+    """1,000 draws of 500 cases (two thirds violations) from a model of ``RATES``."""
+    rng = np.random.default_rng(0)
+    truth_mix, n = np.array([1 / 3, 2 / 3]), 500
+    estimates = []
+    for _ in range(1000):
+        truth = rng.choice(2, size=n, p=truth_mix)
+        decisions = (rng.random(n) < RATES[truth, 1]).astype(int)
+        estimates.append(estimate_class_mix(RATES, decisions)[1])
+    error = class_mix_error(RATES, decisions_for(tuple(truth_mix), n))
+    # The solve's error for fixed rates; sampling which class each case is adds no more here.
+    assert error[1] == pytest.approx(np.std(estimates), rel=0.1)
+    assert error[0] == pytest.approx(error[1])
+
+
+def test_decisions_that_barely_differ_by_class_cannot_reveal_the_mix():
+    """Like the SCOTUS model: 'petitioner wins' for 88% of winners and 84% of losers."""
+    alike = np.array([[0.16, 0.84], [0.12, 0.88]])
+    decisions = np.repeat([0, 1], [70, 429])  # 499 cases, as its validation
+    assert class_mix_error(alike, decisions).max() > 3 * MAX_MIX_ERROR
+    assert class_mix_error(RATES, decisions_for((0.34, 0.66), 1594)).max() < MAX_MIX_ERROR / 4

@@ -8,6 +8,7 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
+from models.class_mix import MAX_MIX_ERROR
 from models.settings import CasecastSettings
 from training.cli import app
 from training.stages import version_rows
@@ -84,9 +85,14 @@ def test_evaluate_prints_one_json_object(cli_env, echr_dev_path):
     assert 0.0 <= articles["most_frequent_micro_f1"] <= 1.0
     assert report["article_micro_f1"] == articles["micro_f1"]
     assert (Path(report["model_card"]).parent / "reliability.png").stat().st_size > 1000
-    # The split's class mix, estimated from the decisions alone, and calibration for it.
-    assert sum(report["estimated_class_mix"].values()) == pytest.approx(1, abs=1e-3)
-    assert 0.0 <= report["ece_at_estimated_mix"] <= 1.0 and "Class mix of these cases" in card
+    # The split's class mix, estimated from the decisions alone, and calibration for it where
+    # the estimate is firm enough; 40 cases give a standard error near 0.1 (0.13 here).
+    if report["class_mix_error"] <= MAX_MIX_ERROR:
+        assert sum(report["estimated_class_mix"].values()) == pytest.approx(1, abs=1e-3)
+        assert 0.0 <= report["ece_at_estimated_mix"] <= 1.0 and "Class mix of these cases" in card
+    else:
+        assert "estimated_class_mix" not in report and "ece_at_estimated_mix" not in report
+        assert "cannot be read from the model's decisions" in card
     # The first 40 dev cases were among the 150 per split the model trained on.
     assert report["n_in_training_data"] == 40
     assert "not a held-out estimate" in result.stderr
