@@ -121,7 +121,8 @@ def render_card(
     if "estimated_class_mix" in report:
         mix = ", ".join(f"{c} {share:.0%}" for c, share in report["estimated_class_mix"].items())
         lines += ["", f"Class mix of these cases estimated from the model's decisions (no labels "
-                  f"read): {mix}. Probabilities restated for that mix: Brier "
+                  f"read): {mix} (standard error {report['class_mix_error']:.2f}). "
+                  "Probabilities restated for that mix: Brier "
                   f"{report['brier_at_estimated_mix']:.4f}, ECE "
                   f"{report['ece_at_estimated_mix']:.4f} (decisions unchanged)."]  # fmt: skip
     elif "class_mix_error" in report:
