@@ -105,3 +105,20 @@ def test_a_coded_field_finds_its_group_by_name():
     assert "with issue area Criminal Procedure" in record["summary"]
     assert "does not beat that rule" in record["summary"]
     assert "'petitioner wins' 62% on average" in record["summary"]
+
+
+def test_a_multi_class_group_gets_accuracy_only():
+    """Russian outcomes have no single class to set an estimate against a rate for."""
+    card = {
+        "group_fields": {"proceeding": {"group": "proceeding"}},
+        "positive_class": None,
+        "groups": {"proceeding": [{"group": "criminal", "n": 180, "accuracy": 0.55,
+                                   "majority_accuracy": 0.41, "mean_probability": None,
+                                   "observed_rate": None, "too_few": False}]},
+    }  # fmt: skip
+    record = group_record(card, {"proceeding": "Criminal"}, "2015")
+    assert record is not None and record["value"] == "criminal" and record["estimates"] is None
+    assert record["summary"] == (
+        "On the 180 of the cases tested (from 2015 on) with proceeding criminal it was right "
+        "55.0% of the time; always answering their most frequent outcome was right 41.0%."
+    )
