@@ -47,10 +47,7 @@ def estimate_class_mix(rates: np.ndarray, decisions: np.ndarray) -> np.ndarray:
     Solves ``rates.T @ mix = decision shares`` by least squares, then keeps the shares
     positive and summing to one (sampling noise can push a rare class below zero).
     """
-    n_classes = rates.shape[0]
-    if len(decisions) == 0:
-        raise ValueError("estimating a class mix needs at least one case")
-    shares = np.bincount(decisions, minlength=n_classes) / len(decisions)
+    shares = _decision_shares(decisions, rates.shape[0])
     mix = np.linalg.lstsq(rates.T, shares, rcond=None)[0]
     mix = np.maximum(mix, MIN_SHARE)
     return mix / mix.sum()
@@ -64,13 +61,17 @@ def class_mix_error(rates: np.ndarray, decisions: np.ndarray) -> np.ndarray:
     (large when the model decides alike whatever the true class). The rates' own noise (from
     the hold-out) is left out, so this is a lower bound.
     """
-    n_classes = rates.shape[0]
-    if len(decisions) == 0:
-        raise ValueError("estimating a class mix needs at least one case")
-    shares = np.bincount(decisions, minlength=n_classes) / len(decisions)
+    shares = _decision_shares(decisions, rates.shape[0])
     solve = np.linalg.pinv(rates.T)
     covariance = (np.diag(shares) - np.outer(shares, shares)) / len(decisions)
     return np.sqrt(np.maximum(np.diag(solve @ covariance @ solve.T), 0.0))
+
+
+def _decision_shares(decisions: np.ndarray, n_classes: int) -> np.ndarray:
+    """The share of the cases decided as each class."""
+    if len(decisions) == 0:
+        raise ValueError("estimating a class mix needs at least one case")
+    return np.bincount(decisions, minlength=n_classes) / len(decisions)
 
 
 def reweight(probabilities: np.ndarray, reference: np.ndarray, mix: np.ndarray) -> np.ndarray:

@@ -95,8 +95,8 @@ def group_metrics(
                 if column is None
                 else round(float(probabilities[rows_of, column].mean()), 4),
                 "observed_rate": None
-                if positive is None
-                else round(float((truth_arr[rows_of] == positive).mean()), 4),
+                if scores["positive_rate"] is None
+                else round(scores["positive_rate"], 4),
                 "ece": round(scores["ece"], 4),
                 "too_few": len(rows_of) < MIN_GROUP,
             })  # fmt: skip
