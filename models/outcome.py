@@ -74,7 +74,13 @@ from features.embedding import SentenceEmbedder
 from features.pooling import pool
 from features.tabular import DelimitedOneHotEncoder
 from features.text import CharNgramTfidf, legal_tfidf
-from models.class_mix import class_mix_error, decision_rates, estimate_class_mix, reweight
+from models.class_mix import (
+    ClassMix,
+    class_mix_error,
+    decision_rates,
+    estimate_class_mix,
+    reweight,
+)
 
 POOLINGS = ("mean", "max")
 PARAGRAPH_POOLINGS = ("mean", "max", "min", "std", "q90", "q10")
@@ -280,29 +286,26 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
-    def estimate_class_mix(self, probabilities: np.ndarray) -> np.ndarray | None:
-        """The class shares among cases, from this model's probabilities for them (no labels).
+    def estimate_class_mix(self, probabilities: np.ndarray) -> ClassMix | None:
+        """The class shares among cases, from this model's probabilities for them (no labels),
+        with each share's standard error.
 
         None when the model has no hold-out decision rates (fitted without a calibration
-        hold-out, or before they were kept).
+        hold-out, or before they were kept). Models fitted before the hold-out's class counts
+        were kept give the error of the batch's noise alone, a lower bound.
         """
-        rates = self._decision_rates()
-        if rates is None:
-            return None
-        return estimate_class_mix(rates, np.asarray(probabilities).argmax(axis=1))
-
-    def class_mix_error(self, probabilities: np.ndarray) -> np.ndarray | None:
-        """Standard error of each share ``estimate_class_mix`` gives for these cases (None
-        likewise when the model has no decision rates)."""
-        rates = self._decision_rates()
-        if rates is None:
-            return None
-        return class_mix_error(rates, np.asarray(probabilities).argmax(axis=1))
-
-    def _decision_rates(self) -> np.ndarray | None:
         check_is_fitted(self, "stack_")
-        rates = (self.calibration_ or {}).get("decision_rates")
-        return None if rates is None else np.asarray(rates)
+        calibration = self.calibration_ or {}
+        if calibration.get("decision_rates") is None:
+            return None
+        rates = np.asarray(calibration["decision_rates"])
+        rate_cases = calibration.get("holdout_class_cases")
+        if rate_cases is not None:
+            rate_cases = np.asarray(rate_cases)
+        decisions = np.asarray(probabilities).argmax(axis=1)
+        return ClassMix(
+            estimate_class_mix(rates, decisions), class_mix_error(rates, decisions, rate_cases)
+        )
 
     def at_class_mix(self, probabilities: np.ndarray, mix: Sequence[float]) -> np.ndarray:
         """``probabilities`` restated for cases whose classes come in shares ``mix``.
@@ -580,6 +583,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             "temperature": float(best.x),
             "holdout_cases": len(holdout),
             "decision_rates": None if rates is None else rates.tolist(),
+            # The cases each row of rates was counted on: their noise enters the mix's error.
+            "holdout_class_cases": counts.astype(int).tolist(),
             "reference_mix": reference.tolist(),
             # The hold-out's earliest date (None when cases are ordered by row).
             "holdout_from": None if first is None or pd.isna(first) else int(first),

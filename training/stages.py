@@ -300,21 +300,20 @@ def at_estimated_mix(
     y_true: Sequence[str],
     probabilities: np.ndarray,
     positive: str | None,
+    max_error: float = MAX_MIX_ERROR,
 ) -> dict[str, Any]:
     """Calibration of the probabilities restated for the split's own class mix.
 
     The mix is estimated from the model's decisions alone, never the labels, as a court
     could for a batch of new cases; the decisions (macro-F1, accuracy) do not change. Where
-    the estimate is too uncertain to use (a share's standard error above ``MAX_MIX_ERROR``)
+    the estimate is too uncertain to use (a share's standard error above ``max_error``)
     only that error is reported.
     """
-    mix, error = (
-        estimator.estimate_class_mix(probabilities),
-        estimator.class_mix_error(probabilities),
-    )
-    if mix is None or error is None:
+    estimate = estimator.estimate_class_mix(probabilities)
+    if estimate is None:
         return {}
-    if error.max() > MAX_MIX_ERROR:
+    mix, error = estimate
+    if error.max() > max_error:
         return {"class_mix_error": float(error.max())}
     classes = [str(c) for c in estimator.classes_]
     restated = estimator.at_class_mix(probabilities, mix)

@@ -73,3 +73,22 @@ def test_decisions_that_barely_differ_by_class_cannot_reveal_the_mix():
     decisions = np.repeat([0, 1], [70, 429])  # 499 cases, as its validation
     assert class_mix_error(alike, decisions).max() > 3 * MAX_MIX_ERROR
     assert class_mix_error(RATES, decisions_for((0.34, 0.66), 1594)).max() < MAX_MIX_ERROR / 4
+
+
+def test_with_the_hold_out_counts_the_error_covers_the_rates_own_noise():
+    """Each of 1,000 draws counts the rates on a new hold-out of 150 cases per class, then
+    estimates the mix of a new batch of 500 with them."""
+    rng = np.random.default_rng(1)
+    truth_mix, n, rate_cases = np.array([1 / 3, 2 / 3]), 500, np.array([150, 150])
+    estimates = []
+    for _ in range(1000):
+        flagged = rng.binomial(rate_cases, RATES[:, 1]) / rate_cases
+        counted = np.column_stack([1 - flagged, flagged])
+        truth = rng.choice(2, size=n, p=truth_mix)
+        decisions = (rng.random(n) < RATES[truth, 1]).astype(int)
+        estimates.append(estimate_class_mix(counted, decisions)[1])
+    decisions = decisions_for(tuple(truth_mix), n)
+    error = class_mix_error(RATES, decisions, rate_cases)
+    assert error[1] == pytest.approx(np.std(estimates), rel=0.1)
+    # The batch's noise alone falls short of that spread.
+    assert class_mix_error(RATES, decisions)[1] < 0.9 * np.std(estimates)

@@ -12,6 +12,7 @@ from data.echr import LEAKING_FIELDS, OUTCOME_FIELDS, parse_case
 from data.schema import model_input
 from data.text import split_sentences
 from features.embedding import SentenceEmbedder
+from models.class_mix import class_mix_error
 from models.outcome import CaseOutcomeClassifier, _take
 from tests.conftest import read_raw_cases
 
@@ -279,9 +280,14 @@ def test_the_class_mix_of_new_cases_is_estimated_without_their_labels(fitted, fr
     mostly_violations = np.r_[np.flatnonzero(violation), np.flatnonzero(violation)[:5],
                               np.flatnonzero(~violation)[:5]]  # fmt: skip
     mostly_not = np.r_[np.flatnonzero(~violation), np.flatnonzero(violation)[:5]]
-    high = fitted.estimate_class_mix(proba[mostly_violations])[1]
-    low = fitted.estimate_class_mix(proba[mostly_not])[1]
-    assert high > low + 0.2
+    high = fitted.estimate_class_mix(proba[mostly_violations])
+    low = fitted.estimate_class_mix(proba[mostly_not])
+    assert high.shares[1] > low.shares[1] + 0.2
+    # The error counts the hold-out's own noise: more than the batch's alone.
+    cases = fitted.calibration_["holdout_class_cases"]
+    assert sum(cases) == fitted.calibration_["holdout_cases"] and min(cases) > 0
+    batch_alone = class_mix_error(rates, proba[mostly_not].argmax(axis=1))
+    assert (low.error > batch_alone).all()
 
 
 def test_probabilities_are_restated_for_a_class_mix(fitted, frame_and_labels):
