@@ -398,9 +398,7 @@ def index(dataset: str, settings: CasecastSettings, limit_per_split: int | None 
 
 
 def promote_version(dataset: str, version: str, settings: CasecastSettings) -> str | None:
-    spec = get_dataset(dataset)
-    configure_tracking(settings)
-    return promote(registered_model_name(spec.name, spec.task), version)
+    return promote(_tracked_model_name(dataset, settings), version)
 
 
 # What `casecast models` shows of each version's training run, to compare before promoting.
@@ -413,20 +411,14 @@ def version_table(dataset: str, settings: CasecastSettings) -> list[dict[str, An
     Figures compare only between versions validated from the same year on the same data
     (``validation_from`` and ``data_fingerprint`` equal); the table shows both to tell.
     """
-    spec = get_dataset(dataset)
-    configure_tracking(settings)
-    return [
-        _version_row(info) for info in list_versions(registered_model_name(spec.name, spec.task))
-    ]
+    return [_version_row(info) for info in list_versions(_tracked_model_name(dataset, settings))]
 
 
 def version_rows(
     dataset: str, versions: Sequence[str], settings: CasecastSettings
 ) -> list[dict[str, Any]]:
     """``version_table``'s rows for the given versions only: one registry and run read each."""
-    spec = get_dataset(dataset)
-    configure_tracking(settings)
-    name = registered_model_name(spec.name, spec.task)
+    name = _tracked_model_name(dataset, settings)
     return [_version_row(resolve_version(f"models:/{name}/{number}")) for number in versions]
 
 
@@ -444,9 +436,14 @@ def _version_row(info: ModelVersionInfo) -> dict[str, Any]:
 
 
 def has_champion(dataset: str, settings: CasecastSettings) -> bool:
+    return _has_champion(_tracked_model_name(dataset, settings))
+
+
+def _tracked_model_name(dataset: str, settings: CasecastSettings) -> str:
+    """The data set's registered model name, with tracking pointed at the settings' store."""
     spec = get_dataset(dataset)
     configure_tracking(settings)
-    return _has_champion(registered_model_name(spec.name, spec.task))
+    return registered_model_name(spec.name, spec.task)
 
 
 def _has_champion(name: str) -> bool:
