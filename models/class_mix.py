@@ -28,8 +28,9 @@ MIN_SHARE = 1e-3
 # A model whose decisions barely differ by true class cannot reveal the mix: the SCOTUS model,
 # which calls petitioners winners nearly alike whatever the outcome (88% of winners, 84% of
 # losers on its hold-out), gives 0.93 on its 499 validation cases from their decisions' noise
-# alone; its estimate there had read 0.07% losing petitioners for a true 35%. ECHR (95% / 28%)
-# gives 0.018 on 1,594 cases, about 0.022 with the noise of a 1,696-case hold-out's rates.
+# alone; its estimate there had read 0.07% losing petitioners for a true 35%. ECHR (94% / 26%)
+# gives 0.018 on its 1,594 validation cases from their decisions alone, 0.021 with the noise of
+# its hold-out's rates too.
 MAX_MIX_ERROR = 0.1
 
 
