@@ -9,11 +9,10 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
-from data.echr import parse_case
+from data.echr import read_split
 from data.schema import model_input
 from models.class_mix import MAX_MIX_ERROR
 from models.settings import CasecastSettings
-from tests.conftest import read_raw_cases
 from training.cli import app
 from training.metrics import calibration_scores
 from training.stages import at_estimated_mix, version_rows
@@ -197,9 +196,9 @@ def test_a_split_is_restated_for_its_estimated_mix_only_where_the_estimate_is_fi
     python_model = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion").unwrap_python_model()
     python_model.use_embedding_cache(embedding_cache)
     estimator = python_model.estimator
-    parsed = [parse_case(case) for case in read_raw_cases(echr_dev_path, 60)]
-    frame = pd.DataFrame(model_input(record for record, _ in parsed))
-    labels = [outcome.label for _, outcome in parsed]
+    corpus = read_split(echr_dev_path, limit=60)
+    frame = pd.DataFrame(model_input(corpus.records))
+    labels = corpus.labels()
     proba = estimator.predict_proba(frame)
     error = estimator.estimate_class_mix(proba).error.max()
 
