@@ -1,6 +1,6 @@
 """Embedding throughput on each device this machine has, against its CPU in the same run.
 
-Embeds the same real ECHR passages (the training chunking) on the CPU and on every other
+Embeds the same real ECHR passages (the settings' chunking) on the CPU and on every other
 device given, with the project's embedder and no cache, and prints passages/s, the ratio to
 the CPU, the largest difference between the devices' vectors (the cache is keyed by model and
 text, not device, so vectors embedded on a GPU must stand in for the CPU's), and what
@@ -27,10 +27,11 @@ FULL_ECHR_PASSAGES = 255_086  # every passage of the ECHR train/dev cases at 128
 
 
 def main() -> None:
+    settings = CasecastSettings()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", default="cpu,cuda", help="comma-separated; cpu is added")
     parser.add_argument("--cases", type=int, default=100, help="cases per split")
-    parser.add_argument("--model", default=CasecastSettings().embedding_model)
+    parser.add_argument("--model", default=settings.embedding_model)
     parser.add_argument("--cpu-threads", type=int, default=None, help="as on a 2-core machine")
     parser.add_argument("--batch-size", type=int, default=32, help="the CPU's batch")
     parser.add_argument("--gpu-batch-size", type=int, default=256, help="other devices' batch")
@@ -40,8 +41,8 @@ def main() -> None:
     if args.cpu_threads:
         torch.set_num_threads(args.cpu_threads)
     devices = ["cpu"] + [d for d in args.devices.split(",") if d and d != "cpu"]
-    corpus = load_corpus("echr", CasecastSettings(), limit_per_split=args.cases)
-    chunker = ParagraphChunker(128, 16).fit()
+    corpus = load_corpus("echr", settings, limit_per_split=args.cases)
+    chunker = ParagraphChunker(settings.chunk_tokens, settings.chunk_overlap).fit()
     texts = [c.text for r in corpus.records for c in chunker.chunk(r.paragraphs)]
     print(f"{len(texts)} passages of {len(corpus.records)} ECHR cases; torch {torch.__version__}, "
           f"{torch.get_num_threads()} CPU threads")  # fmt: skip
