@@ -46,7 +46,7 @@ def main() -> None:
     lengths = sorted((len(r.text), i) for i, r in enumerate(corpus.records))
     record = corpus.records[lengths[len(lengths) // 2][1]]
     frame = pd.DataFrame(model_input([record]))
-    passages = [c.text for c in estimator.chunker_.chunk(record.paragraphs)]
+    passages = [c.text for c in estimator.preparer_.chunker_.chunk(record.paragraphs)]
     budget = spread_positions(len(passages), estimator.max_chunks_per_case)
     embedder = estimator.embedder_
 

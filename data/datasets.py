@@ -76,10 +76,9 @@ DATASETS: dict[str, DatasetSpec] = {
         validation_from=2010,
         field_labels=scotus.FIELD_LABELS,
         time_field="term",
-        # Accuracy is the goal and the petitioner's share has been ~65% for decades: no
-        # class balancing; a strong penalty keeps the meta learner off the rare SCDB codes.
-        # The tree learner left accuracy where it was (0.637 vs 0.635 on terms 2010+), the
-        # character n-gram learner lowered it (0.629).
+        # Accuracy is the goal and the petitioner's share is stable: no class balancing; a
+        # strong penalty keeps the meta learner off the rare SCDB codes. Trees and character
+        # n-grams did not help here (docs/decisions.md).
         model_params={"class_weight": None, "meta_C": 0.1, "tree_features": 0, "char_features": 0},
     ),
     "ru": DatasetSpec(
@@ -96,9 +95,8 @@ DATASETS: dict[str, DatasetSpec] = {
         field_labels=ru.FIELD_LABELS,
         language="ru",
         judge_field=ru.JUDGE_FIELD,
-        # Six-class trees cost six times the binary ones and did not help (macro-F1 0.499
-        # with them, 0.506 without, on 2015+). Character n-grams do help on Russian, where
-        # one word takes many endings: 0.506 -> 0.520.
+        # Six-class trees cost six times the binary ones and did not help; character
+        # n-grams do, where one word takes many endings (docs/decisions.md).
         model_params={"tree_features": 0},
     ),
 }

@@ -13,7 +13,6 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +42,30 @@ def resolve_model(name_or_path: str) -> tuple[str, str]:
     return name_or_path, name_or_path
 
 
-@lru_cache(maxsize=4)
-def load_encoder(location: str, device: str | None) -> Any:
-    """One loaded model per process and location, shared by every embedder that asks."""
+_ENCODERS: dict[tuple[str, str | None, int | None], Any] = {}
+_ENCODERS_LOCK = threading.Lock()
+
+
+def load_encoder(location: str, device: str | None, max_seq_length: int | None = None) -> Any:
+    """A loaded model shared by every embedder that asks for the same one.
+
+    Keyed by everything that changes its vectors (location, device, truncation length) and
+    never changed after loading, so embedders with different settings cannot interfere.
+    """
+    key = (location, device, max_seq_length)
+    with _ENCODERS_LOCK:
+        if key not in _ENCODERS:
+            _ENCODERS[key] = _load_sentence_transformer(location, device, max_seq_length)
+        return _ENCODERS[key]
+
+
+def _load_sentence_transformer(
+    location: str, device: str | None, max_seq_length: int | None
+) -> Any:
     from sentence_transformers import SentenceTransformer
 
     try:
-        return SentenceTransformer(location, device=device)
+        encoder = SentenceTransformer(location, device=device)
     except Exception as error:  # hub, file and config errors differ by library version
         if isinstance(error, MemoryError):
             raise
@@ -57,6 +73,9 @@ def load_encoder(location: str, device: str | None) -> Any:
             f"cannot load embedding model {location!r}: give a local path or an installed "
             f"model name in CASECAST_EMBEDDING_MODEL ({error})"
         ) from error
+    if max_seq_length is not None:
+        encoder.max_seq_length = max_seq_length
+    return encoder
 
 
 class EmbeddingCache:
@@ -200,9 +219,11 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def load(self) -> SentenceEmbedder:
+        """Load the model now (a server does so at start-up, not on the first request)."""
+        self._encoder()
+        return self
+
     def _encoder(self) -> Any:
         _, location = resolve_model(self.model)
-        encoder = load_encoder(location, self.device)
-        if self.max_seq_length is not None:
-            encoder.max_seq_length = self.max_seq_length
-        return encoder
+        return load_encoder(location, self.device, self.max_seq_length)

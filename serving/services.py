@@ -43,6 +43,7 @@ from models.registry import (
 )
 from serving.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, UnavailableError
 from serving.settings import ServingSettings
+from serving.wording import reason_sentence
 
 log = logging.getLogger("casecast.serving")
 _CASTS = {
@@ -106,12 +107,17 @@ class OutcomeService:
             pd.DataFrame([row]), params={"explain": explain, "top_k": top_k}
         )
         first = answer.iloc[0]
+        label = str(first["label"])
         classes = [c.removeprefix("p_") for c in answer.columns if c.startswith("p_")]
+        reasons = json.loads(first["reasons"]) if explain and "reasons" in answer else []
+        field_labels = get_dataset(self.dataset).field_labels
+        for reason in reasons:
+            reason["explanation"] = reason_sentence(reason, label, field_labels)
         return {
-            "label": str(first["label"]),
+            "label": label,
             "probability": float(first["probability"]),
             "probabilities": [{"label": c, "probability": float(first[f"p_{c}"])} for c in classes],
-            "reasons": json.loads(first["reasons"]) if explain and "reasons" in answer else [],
+            "reasons": reasons,
             "articles": json.loads(first["articles"]) if "articles" in answer else [],
         }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -36,8 +37,21 @@ SERVER_FACTORY = "serving.app:create_app"
 _TABLE_FIGURES = ("macro_f1", "accuracy", "majority_accuracy", "roc_auc", "ece")
 
 
-def _settings(full: bool = False) -> CasecastSettings:
+@app.callback()
+def main(ctx: typer.Context) -> None:
+    """Read the settings once and point MLflow at their store, for whichever command runs."""
+    from models.registry import configure_tracking
+
     settings = CasecastSettings()
+    configure_tracking(settings)
+    # Artifact transfers are short here; their progress bars would bury the command's own.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    ctx.obj = settings
+
+
+def _settings(ctx: typer.Context, full: bool = False) -> CasecastSettings:
+    """The settings the callback read; ``full`` embeds every passage."""
+    settings: CasecastSettings = ctx.obj
     return settings.model_copy(update={"max_chunks_per_case": 0}) if full else settings
 
 
@@ -47,9 +61,11 @@ def _fail(error: Exception) -> None:
 
 
 @data_app.command("fetch")
-def data_fetch(dataset: Annotated[str, typer.Argument(help="data set name")]) -> None:
+def data_fetch(
+    ctx: typer.Context, dataset: Annotated[str, typer.Argument(help="data set name")]
+) -> None:
     """Download a data set's public release into the data dir (in the shared format)."""
-    settings = CasecastSettings()
+    settings = _settings(ctx)
     try:
         written = get_dataset(dataset).fetch(settings)
     except (KeyError, OSError, ValueError) as error:
@@ -59,9 +75,9 @@ def data_fetch(dataset: Annotated[str, typer.Argument(help="data set name")]) ->
 
 
 @data_app.command("where")
-def data_where() -> None:
+def data_where(ctx: typer.Context) -> None:
     """Print the data dir in use and which data sets it holds."""
-    settings = CasecastSettings()
+    settings = _settings(ctx)
     root = settings.resolved_data_dir()
     console.print(f"data dir: {root}")
     for name, spec in DATASETS.items():
@@ -71,6 +87,7 @@ def data_where() -> None:
 
 @app.command()
 def train(
+    ctx: typer.Context,
     dataset: DatasetOption = "echr",
     limit: LimitOption = None,
     full: FullOption = False,
@@ -87,7 +104,9 @@ def train(
     from training.stages import train as run_train
 
     try:
-        result = run_train(dataset, _settings(full), limit, validation_from, promote, split or ())
+        result = run_train(
+            dataset, _settings(ctx, full), limit, validation_from, promote, split or ()
+        )
     except (FileNotFoundError, ValueError, KeyError) as error:
         _fail(error)
     console.print(summary(result))
@@ -95,6 +114,7 @@ def train(
 
 @app.command()
 def evaluate(
+    ctx: typer.Context,
     split: Annotated[Path, typer.Option(help="a split file in the data set's format")],
     dataset: DatasetOption = "echr",
     model_uri: Annotated[str | None, typer.Option(help="default: the champion")] = None,
@@ -107,7 +127,7 @@ def evaluate(
     from training.stages import evaluate as run_evaluate
 
     try:
-        report = run_evaluate(dataset, split, CasecastSettings(), model_uri, limit, log)
+        report = run_evaluate(dataset, split, _settings(ctx), model_uri, limit, log)
     except (FileNotFoundError, ValueError, KeyError, ModelNotAvailableError) as error:
         _fail(error)
     if as_json:
@@ -121,13 +141,16 @@ def evaluate(
 
 @app.command()
 def index(
-    dataset: DatasetOption = "echr", limit: LimitOption = None, full: FullOption = False
+    ctx: typer.Context,
+    dataset: DatasetOption = "echr",
+    limit: LimitOption = None,
+    full: FullOption = False,
 ) -> None:
     """Build the precedent index (reusing cached embeddings) and make it current."""
     from training.stages import index as run_index
 
     try:
-        directory = run_index(dataset, _settings(full), limit)
+        directory = run_index(dataset, _settings(ctx, full), limit)
     except (FileNotFoundError, ValueError, KeyError) as error:
         _fail(error)
     manifest = json.loads((directory / "manifest.json").read_text())
@@ -139,6 +162,7 @@ def index(
 
 @app.command("evaluate-retrieval")
 def evaluate_retrieval(
+    ctx: typer.Context,
     dataset: DatasetOption = "echr",
     queries_from: Annotated[
         int | None, typer.Option(help="first year of the query cases (default: latest years)")
@@ -153,7 +177,7 @@ def evaluate_retrieval(
     from training.retrieval import evaluate_retrieval as run
 
     try:
-        report = run(dataset, CasecastSettings(), queries_from, n_queries, limit, log)
+        report = run(dataset, _settings(ctx), queries_from, n_queries, limit, log)
     except (FileNotFoundError, ValueError, KeyError, IndexUnavailableError) as error:
         _fail(error)
     if as_json:
@@ -184,7 +208,7 @@ def models(
     from training.stages import version_table
 
     try:
-        rows = version_table(dataset, CasecastSettings())
+        rows = version_table(dataset)
     except (KeyError, ModelNotAvailableError) as error:
         _fail(error)
     if as_json:
@@ -221,14 +245,13 @@ def promote(
 
     from training.stages import promote_version, version_rows
 
-    settings = CasecastSettings()
     try:
-        old = promote_version(dataset, version, settings)
+        old = promote_version(dataset, version)
     except (MlflowException, KeyError) as error:
         _fail(error)
     console.print(f"v{version} is champion" + (f"; v{old} is previous" if old else ""))
     if old and old != version:
-        console.print(_comparison(*version_rows(dataset, [version, old], settings)))
+        console.print(_comparison(*version_rows(dataset, [version, old])))
 
 
 def _validated_alike(*rows: dict[str, Any]) -> bool:
@@ -262,6 +285,7 @@ def serve(
 
 @app.command()
 def up(
+    ctx: typer.Context,
     dataset: DatasetOption = "echr",
     full: FullOption = False,
     host: Annotated[str, typer.Option()] = "127.0.0.1",
@@ -273,12 +297,12 @@ def up(
     from training.stages import train as run_train
 
     started = time.perf_counter()
-    settings = _settings(full)
+    settings = _settings(ctx, full)
     spec = get_dataset(dataset)
     if not all(p.is_file() for p in spec.default_splits(settings.resolved_data_dir())):
         console.print(f"{dataset} data not found in {settings.resolved_data_dir()}: fetching")
         spec.fetch(settings)
-    if has_champion(dataset, settings):
+    if has_champion(dataset):
         console.print(f"champion for {dataset} found: not retraining (run `casecast train`)")
     else:
         console.print(summary(run_train(dataset, settings)))

@@ -27,7 +27,7 @@ from data.schema import CaseOutcome, CaseRecord, Corpus
 from features.chunking import ParagraphChunker
 from features.embedding import SentenceEmbedder
 from models.precedents import MODES, PrecedentIndex, SearchFilters, query_vectors
-from models.registry import configure_tracking, ensure_experiment
+from models.registry import ensure_experiment
 from models.settings import CasecastSettings
 from training.progress import progress_bar
 
@@ -161,7 +161,6 @@ def _latest_year_with_enough_queries(corpus: Corpus, wanted: int) -> int:
 
 def _log(dataset: str, settings: CasecastSettings, report: dict[str, dict[str, Any]],
          index_version: str) -> None:  # fmt: skip
-    configure_tracking(settings)
     experiment_id = ensure_experiment(f"casecast-{dataset}", settings)
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"evaluate-retrieval-{dataset}"):
         mlflow.set_tags({"stage": "evaluate-retrieval", "index_version": index_version})

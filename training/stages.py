@@ -27,13 +27,12 @@ from features.embedding import SentenceEmbedder
 from models.class_mix import MAX_MIX_ERROR
 from models.outcome import CaseOutcomeClassifier
 from models.precedents import build_index
-from models.pyfunc import OutcomeModel, log_outcome_model
+from models.pyfunc import OutcomeModel, article_dicts, log_outcome_model
 from models.registry import (
     CHAMPION,
     ModelNotAvailableError,
     ModelVersionInfo,
     alias_uri,
-    configure_tracking,
     ensure_experiment,
     list_versions,
     load_pyfunc,
@@ -85,7 +84,6 @@ def make_estimator(settings: CasecastSettings, spec: DatasetSpec) -> CaseOutcome
         max_chunks_per_case=settings.max_chunks_per_case,
         categorical=categorical,
         numeric=numeric,
-        field_labels=dict(spec.field_labels),
         time_column=spec.time_field,
     )
     return estimator.set_params(**spec.model_params)
@@ -138,7 +136,6 @@ def train(
     """
     started = time.perf_counter()
     spec = get_dataset(dataset)
-    configure_tracking(settings)
     experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)
     corpus = load_corpus(spec.name, settings, limit_per_split, splits)
     validation_from = validation_from or spec.validation_from
@@ -157,15 +154,17 @@ def train(
         validator = make_estimator(settings, spec).fit(
             frame[earlier], labels[earlier], articles=_rows(articles, earlier)
         )
-        val_proba, _, val_articles = validator.predict_with_details(frame[later])
+        details = validator.predict_details(frame[later])
+        val_proba = details.probabilities
         validation = classification_report(
             labels[later], val_proba, list(validator.classes_), spec.positive_class
         )
         validation.update(
             at_estimated_mix(validator, labels[later], val_proba, spec.positive_class)
         )
-        if val_articles is not None:
-            add_article_scores(validation, val_articles, validator.article_labels_,
+        if details.articles is not None:
+            add_article_scores(validation, article_dicts(details.articles),
+                               validator.article_labels,
                                _rows(articles, later) or [])  # fmt: skip
         console.print("refitting on all cases")
         fit_started = time.perf_counter()
@@ -226,7 +225,6 @@ def evaluate(
 ) -> dict[str, Any]:
     """Score a registered model on any split file of the data set's format."""
     spec = get_dataset(dataset)
-    configure_tracking(settings)
     uri = model_uri or alias_uri(registered_model_name(spec.name, spec.task))
     model, info = load_pyfunc(uri)
     python_model: OutcomeModel = model.unwrap_python_model()
@@ -244,7 +242,7 @@ def evaluate(
     if articles is not None and "articles" in predicted:
         # The served answer's own article calls, not a second pass over the estimator.
         add_article_scores(report, [json.loads(a) for a in predicted["articles"]],
-                           python_model.estimator.article_labels_, articles)  # fmt: skip
+                           python_model.estimator.article_labels, articles)  # fmt: skip
     report.update(
         dataset=spec.name,
         split=str(split),
@@ -349,7 +347,6 @@ def summary(result: TrainResult) -> str:
 def index(dataset: str, settings: CasecastSettings, limit_per_split: int | None = None) -> Path:
     """Build (or reuse) the precedent index of the data set's training splits."""
     spec = get_dataset(dataset)
-    configure_tracking(settings)
     corpus = load_corpus(spec.name, settings, limit_per_split)
     embedder = make_embedder(settings).fit()
     chunker = ParagraphChunker(settings.chunk_tokens, settings.chunk_overlap).fit()
@@ -397,28 +394,26 @@ def index(dataset: str, settings: CasecastSettings, limit_per_split: int | None 
     return directory
 
 
-def promote_version(dataset: str, version: str, settings: CasecastSettings) -> str | None:
-    return promote(_tracked_model_name(dataset, settings), version)
+def promote_version(dataset: str, version: str) -> str | None:
+    return promote(_model_name(dataset), version)
 
 
 # What `casecast models` shows of each version's training run, to compare before promoting.
 _VERSION_FIGURES = ("macro_f1", "accuracy", "majority_accuracy", "roc_auc", "brier", "ece")
 
 
-def version_table(dataset: str, settings: CasecastSettings) -> list[dict[str, Any]]:
+def version_table(dataset: str) -> list[dict[str, Any]]:
     """Every registered version of a data set's model with its temporal validation figures.
 
     Figures compare only between versions validated from the same year on the same data
     (``validation_from`` and ``data_fingerprint`` equal); the table shows both to tell.
     """
-    return [_version_row(info) for info in list_versions(_tracked_model_name(dataset, settings))]
+    return [_version_row(info) for info in list_versions(_model_name(dataset))]
 
 
-def version_rows(
-    dataset: str, versions: Sequence[str], settings: CasecastSettings
-) -> list[dict[str, Any]]:
+def version_rows(dataset: str, versions: Sequence[str]) -> list[dict[str, Any]]:
     """``version_table``'s rows for the given versions only: one registry and run read each."""
-    name = _tracked_model_name(dataset, settings)
+    name = _model_name(dataset)
     return [_version_row(resolve_version(f"models:/{name}/{number}")) for number in versions]
 
 
@@ -435,14 +430,13 @@ def _version_row(info: ModelVersionInfo) -> dict[str, Any]:
     }
 
 
-def has_champion(dataset: str, settings: CasecastSettings) -> bool:
-    return _has_champion(_tracked_model_name(dataset, settings))
+def has_champion(dataset: str) -> bool:
+    return _has_champion(_model_name(dataset))
 
 
-def _tracked_model_name(dataset: str, settings: CasecastSettings) -> str:
-    """The data set's registered model name, with tracking pointed at the settings' store."""
+def _model_name(dataset: str) -> str:
+    """The data set's registered model name."""
     spec = get_dataset(dataset)
-    configure_tracking(settings)
     return registered_model_name(spec.name, spec.task)
 
 
@@ -466,11 +460,7 @@ def _log_training_run(
     val_labels: np.ndarray,
     val_proba: np.ndarray,
 ) -> None:
-    params = {
-        k: v
-        for k, v in estimator.get_params(deep=False).items()
-        if k not in ("embedder", "field_labels")
-    }
+    params = {k: v for k, v in estimator.get_params(deep=False).items() if k != "embedder"}
     params.update(
         dataset=spec.name,
         task=spec.task,
@@ -536,9 +526,9 @@ def model_card(
         "judge identity": "read (CASECAST_JUDGE_FEATURES opt-in)" if judge_read else "not read",
         "calibration": "none (too few cases)"
         if estimator.calibration_ is None
-        else f"temperature {estimator.calibration_['temperature']:.2f} fitted on the latest "
-        f"{estimator.calibration_['holdout_cases']} training cases "
-        f"(from {estimator.calibration_.get('holdout_from') or 'the end of the file'})",
+        else f"temperature {estimator.calibration_.temperature_:.2f} fitted on the latest "
+        f"{estimator.calibration_.holdout_cases_} training cases "
+        f"(from {estimator.calibration_.holdout_from_ or 'the end of the file'})",
         "cases scored": report["n"],
         "data fingerprint": corpus.fingerprint(),
     }

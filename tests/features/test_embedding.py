@@ -75,3 +75,17 @@ def test_unknown_model_fails_with_advice(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no hub here: fail at once, not after a timeout
     with pytest.raises(RuntimeError, match="CASECAST_EMBEDDING_MODEL"):
         SentenceEmbedder(model="/nonexistent/model-dir-xyz").fit()
+
+
+def test_embedders_with_other_truncations_never_change_each_others_encoder():
+    """The shared encoder is keyed by truncation too: loading a short one leaves a long one's
+    vectors as they were, whatever the order (no cached model is ever changed)."""
+    long_text = " ".join(TEXTS * 20)
+    full = SentenceEmbedder().fit()
+    before = full.transform([long_text])
+    short = SentenceEmbedder(max_seq_length=16).fit()
+    assert short.max_seq_length_ == 16 and full.max_seq_length_ == 256
+    assert short._encoder() is not full._encoder()
+    np.testing.assert_array_equal(full.transform([long_text]), before)
+    assert float(short.transform([long_text])[0] @ before[0]) < 0.99
+    assert short.cache_key != full.cache_key

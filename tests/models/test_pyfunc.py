@@ -1,27 +1,101 @@
-"""Loading a registered model that this code cannot run fails at load time, with a message."""
+"""The registered pyfunc is self-contained: it loads and scores where casecast is not
+installed, and a model of another format is refused at load time with what to do."""
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
 
 import joblib
 import mlflow
+import numpy as np
 import pytest
 
 from models.outcome import CaseOutcomeClassifier
-from models.pyfunc import ESTIMATOR_ARTIFACT, OutcomeModel
+from models.pyfunc import ESTIMATOR_ARTIFACT, RUNTIME_PACKAGES, OutcomeModel
 from models.registry import ModelNotAvailableError, configure_tracking, load_pyfunc
 from models.settings import CasecastSettings
 
+CHAMPION = "models:/casecast-echr-violation@champion"
+# Run with -I -S: no site-packages hooks, so the editable install of casecast is not on the
+# path; the script adds the bare site-packages folder for MLflow and the runtime packages.
+FRESH_PROCESS = """
+import importlib.util, json, sys
+sys.path.append(sys.argv[1])
+assert importlib.util.find_spec("models") is None, "casecast is importable without the model"
+import mlflow
+model = mlflow.pyfunc.load_model(sys.argv[2])
+import models
+answer = model.predict(model.input_example, params={"explain": True})
+print(json.dumps({"code": models.__file__, "answer": answer.iloc[0].to_dict()}))
+"""
 
-def test_a_model_without_the_stacked_estimator_is_refused_with_what_to_do(tmp_path, monkeypatch):
+
+def test_the_champion_scores_its_input_example_in_a_fresh_process_outside_the_repo(
+    trained_home, tmp_path
+):
+    script = tmp_path / "score.py"
+    script.write_text(FRESH_PROCESS)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{trained_home / 'mlflow.db'}",
+        **{k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
+    }
+    site = sysconfig.get_paths()["purelib"]
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", str(script), site, CHAMPION],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    # The code came from inside the logged model, not from this checkout.
+    assert Path(result["code"]).is_relative_to(trained_home)
+    assert not Path(result["code"]).is_relative_to(Path(__file__).parents[2])
+    answer = result["answer"]
+    assert json.loads(answer["reasons"]) and answer["label"] in ("violation", "no_violation")
+
+    configure_tracking(CasecastSettings(home=trained_home))
+    model, _ = load_pyfunc(CHAMPION)
+    here = model.predict(model.input_example).iloc[0]
+    assert answer["label"] == here["label"]
+    np.testing.assert_allclose(answer["probability"], here["probability"], atol=1e-6)
+
+
+def test_the_logged_model_pins_its_runtime_and_carries_nothing_of_the_training_machine(
+    trained_home,
+):
+    configure_tracking(CasecastSettings(home=trained_home))
+    model, _ = load_pyfunc(CHAMPION)
+    local = Path(mlflow.artifacts.download_artifacts(f"{CHAMPION}"))
+    requirements = (local / "requirements.txt").read_text().split()
+    pinned = {line.split("==")[0] for line in requirements if "==" in line}
+    assert pinned == set(RUNTIME_PACKAGES) and "lightgbm" in pinned
+    assert not any(line.startswith("casecast") for line in requirements)
+    assert all("+" not in line for line in requirements)  # local builds resolve nowhere
+    assert {p.name for p in (local / "code").iterdir()} == {"data", "features", "models"}
+    embedder = model.unwrap_python_model().estimator.embedder_
+    assert embedder.cache_dir is None and embedder.device is None
+
+
+def test_a_model_of_another_format_is_refused_with_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("CASECAST_HOME", str(tmp_path))
     configure_tracking(CasecastSettings())
     unfitted = tmp_path / "estimator.joblib"
-    joblib.dump(CaseOutcomeClassifier(), unfitted)  # stands in for an older model's pickle
+    joblib.dump(CaseOutcomeClassifier(), unfitted)  # no format recorded, as older pickles
     with mlflow.start_run():
         mlflow.pyfunc.log_model(
             name="model",
             python_model=OutcomeModel(),
             artifacts={ESTIMATOR_ARTIFACT: str(unfitted)},
             registered_model_name="casecast-echr-violation",
-            pip_requirements=["casecast"],
+            pip_requirements=["mlflow"],
         )
     with pytest.raises(ModelNotAvailableError, match="retrain it with `casecast train`"):
         load_pyfunc("models:/casecast-echr-violation/1")

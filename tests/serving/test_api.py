@@ -258,3 +258,23 @@ def test_metrics_count_requests_predictions_and_searches(client, train_slice):
     assert (
         'casecast_http_request_seconds_bucket{le="0.01",method="POST",route="/v1/predict"}' in text
     )
+
+
+def test_a_chunked_body_over_the_limit_is_refused_as_it_is_read(client):
+    def chunks():
+        for _ in range(20):
+            yield b'{"text": "' + b"x" * 100_000
+
+    response = client.post(
+        "/v1/predict", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413, response.text
+    error = response.json()["error"]
+    assert error["code"] == "payload_too_large" and "1,000,000-byte limit" in error["message"]
+    assert client.get("/health").status_code == 200
+
+
+def test_a_wrong_method_is_answered_with_what_is_allowed(client):
+    response = client.get("/v1/predict")
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+    assert response.json()["error"]["code"] == "method_not_allowed"

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from data.echr import read_split
 from data.schema import model_input
 from models.class_mix import MAX_MIX_ERROR
+from models.registry import configure_tracking
 from models.settings import CasecastSettings
 from training.cli import app
 from training.metrics import calibration_scores
@@ -138,7 +139,8 @@ def test_models_lists_every_version_with_its_validation_figures(cli_env):
     assert row["majority_accuracy"] == metrics["val_majority_accuracy"]
     assert row["data_fingerprint"] == client.get_run(champion.run_id).data.tags["data_fingerprint"]
     # Promotion reads only the versions it compares, into the same rows.
-    assert version_rows("echr", [row["version"]], CasecastSettings()) == [row]
+    configure_tracking(CasecastSettings())  # this test is an entry point of its own
+    assert version_rows("echr", [row["version"]]) == [row]
     table = CliRunner().invoke(app, ["models"])
     assert table.exit_code == 0 and "champion" in table.output
     assert f"{metrics['val_macro_f1']:.3f}" in table.output

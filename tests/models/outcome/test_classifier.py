@@ -6,6 +6,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from data.echr import LEAKING_FIELDS, OUTCOME_FIELDS, parse_case
@@ -13,7 +14,8 @@ from data.schema import model_input
 from data.text import split_sentences
 from features.embedding import SentenceEmbedder
 from models.class_mix import class_mix_error
-from models.outcome import CaseOutcomeClassifier, _take
+from models.outcome import CaseOutcomeClassifier, FieldEffect, PassageEffect
+from models.outcome.calibration import latest_holdout, time_order
 from tests.conftest import read_raw_cases
 
 N_CASES = 160
@@ -55,53 +57,50 @@ def test_calibration_is_learnt_on_the_latest_cases(fitted, frame_and_labels):
     frame, _ = frame_and_labels
     """The temperature comes from the latest 35% of the 120 training cases by year."""
     assert fitted.calibration_ is not None
-    assert fitted.calibration_["holdout_cases"] == 42
+    assert fitted.calibration_.holdout_cases_ == 42
     years = np.sort(frame["year"][:120].to_numpy())
-    assert fitted.calibration_["holdout_from"] == years[-42]
-    assert 0.05 <= fitted.calibration_["temperature"] <= 20
+    assert fitted.calibration_.holdout_from_ == years[-42]
+    assert 0.05 <= fitted.calibration_.temperature_ <= 20
 
 
 def test_the_calibration_hold_out_is_scored_by_learners_of_earlier_cases(fitted, frame_and_labels):
     """The temperature is learnt on the latest cases as scored by a fit of the earlier ones."""
     frame, labels = frame_and_labels
-    estimator = copy.deepcopy(fitted)
-    cases = estimator.prepare(frame[:120])
-    m = estimator._matrices(cases)
-    target = np.searchsorted(estimator.classes_, labels[:120])
-    split = estimator._calibration_holdout(target, cases.inputs)
+    cases = fitted.prepare(frame[:120])
+    m = fitted.features_.transform(cases)
+    target = np.searchsorted(fitted.classes_, labels[:120])
+    split = latest_holdout(target, time_order(cases.inputs, "year"), 0.35, 2)
     assert split is not None and len(split.holdout) == 42
-    earlier, holdout = split
     np.testing.assert_array_equal(np.sort(np.concatenate(split)), np.arange(120))
-    year = m.structured[:, 0]  # the scaled year: the first structured column
-    fitted_years: list[np.ndarray] = []
-    fit_base = estimator._fit_base
-
-    def recording_fit_base(part, part_target):
-        fitted_years.append(part.structured[:, 0])
-        return fit_base(part, part_target)
-
-    estimator._fit_base = recording_fit_base
-    _, scores, holdout_scores = estimator._fit_stack(m, target, split)
-    assert len(fitted_years) == estimator.n_folds + 2  # the folds, the earlier cases, all
-    assert sum(len(y) == 78 and y.max() <= year[holdout].min() for y in fitted_years) == 1
-    by_earlier = fit_base(_take(m, earlier), target[earlier])
-    expected = estimator._score_block(estimator._base_scores(by_earlier, _take(m, holdout)))
+    years = cases.inputs["year"].to_numpy()
+    assert years[split.earlier].max() <= years[split.holdout].min()
+    stack = clone(fitted.stack_)
+    scores, holdout_scores = stack.fit_out_of_fold(m, target, split)
+    by_earlier = stack.fit_base(m.take(split.earlier), target, split.earlier)
+    expected = stack.score_block(by_earlier, m.take(split.holdout))
     np.testing.assert_allclose(holdout_scores, expected)
     assert holdout_scores.shape == (42, scores.shape[1])
+    # The fitted model's temperature comes from exactly those scores.
+    scaler, meta = stack.fit_meta(scores[split.earlier], m.structured[split.earlier],
+                                  target[split.earlier])  # fmt: skip
+    log_proba = stack.meta_log_proba(scaler, meta, holdout_scores, m.structured[split.holdout])
+    refitted = clone(fitted.calibration_).fit(log_proba, target[split.holdout])
+    assert refitted.temperature_ == pytest.approx(fitted.calibration_.temperature_)
 
 
 def test_article_heads_give_a_probability_and_a_call_per_article(fitted, frame_and_labels):
     frame, _ = frame_and_labels
-    assert fitted.has_articles and "6" in fitted.article_labels_
+    heads = fitted.articles_
+    assert "6" in fitted.article_labels == heads.labels_
     # The heads have a penalty of their own, weaker than the text learner's.
-    assert {head.C for head in fitted.article_models_} == {fitted.article_C} != {fitted.text_C}
-    answers = fitted.predict_articles(frame[120:125])
-    assert len(answers) == 5
+    assert {head.C for head in heads.models_} == {fitted.article_C} != {fitted.text_C}
+    answers = fitted.predict_details(frame[120:125]).articles
+    assert answers is not None and len(answers) == 5
     for answer in answers:
-        assert [a["article"] for a in answer] == list(fitted.article_labels_)
-        for a, threshold in zip(answer, fitted.article_thresholds_, strict=True):
-            assert 0 <= a["probability"] <= 1
-            assert a["predicted"] == (a["probability"] >= threshold)
+        assert [a.article for a in answer] == heads.labels_
+        for a, threshold in zip(answer, heads.thresholds_, strict=True):
+            assert 0 <= a.probability <= 1
+            assert a.predicted == (a.probability >= threshold)
 
 
 def test_leaking_and_outcome_fields_never_change_a_prediction(fitted, raw_cases):
@@ -138,16 +137,16 @@ def test_reasons_name_real_passages_of_the_input(fitted, frame_and_labels):
     frame, _ = frame_and_labels
     rows = frame.iloc[[125, 140]]
     for (_, row), reasons in zip(rows.iterrows(), fitted.explain(rows, top_k=3), strict=True):
-        passages = [r for r in reasons if r["kind"] == "passage"]
-        fields = [r for r in reasons if r["kind"] == "feature"]
-        assert 1 <= len(passages) <= 3
-        assert {f["feature"] for f in fields} <= {"respondent", "year"}
+        passages = [r for r in reasons if isinstance(r, PassageEffect)]
+        fields = [r for r in reasons if isinstance(r, FieldEffect)]
+        assert 1 <= len(passages) <= 3 and len(passages) + len(fields) == len(reasons)
+        assert {f.field for f in fields} <= {"respondent", "year"}
         paragraphs = row["text"].split("\n\n")
         for reason in passages:
-            first, last = reason["paragraphs"]
-            assert 1 <= first <= last <= len(paragraphs)
-            assert reason["excerpt"].rstrip("…")[:100] in "\n\n".join(paragraphs[first - 1 : last])
-        effects = [abs(r["effect"]) for r in passages]
+            first, last = reason.first_paragraph, reason.last_paragraph
+            assert 1 <= first <= last <= len(paragraphs) and not reason.sentence
+            assert reason.excerpt.rstrip("…")[:100] in "\n\n".join(paragraphs[first - 1 : last])
+        effects = [abs(round(r.effect, 4)) for r in passages]
         assert effects == sorted(effects, reverse=True)
 
 
@@ -164,29 +163,28 @@ def test_a_one_paragraph_account_is_explained_sentence_by_sentence(fitted, frame
     assert len(split_sentences(account)) >= 3
     row = pd.DataFrame({"text": [account], "respondent": ["RUS"], "year": [2012]})
     reasons = fitted.explain(row, top_k=3)[0]
-    passages = [r for r in reasons if r["kind"] == "passage"]
-    assert len(passages) == 3 and len({r["excerpt"] for r in passages}) == 3
+    passages = [r for r in reasons if isinstance(r, PassageEffect)]
+    assert len(passages) == 3 and len({r.excerpt for r in passages}) == 3
     for reason in passages:
-        assert reason["excerpt"] in sentences and reason["paragraphs"] == [1, 1]
-        assert reason["explanation"].startswith("In paragraph 1, the sentence “")
+        assert reason.excerpt in sentences and reason.sentence
+        assert reason.first_paragraph == reason.last_paragraph == 1
     # The strongest sentence's effect is what removing it does (its words; the embedding
     # of the account is kept in the explanation, re-computed here).
     top = passages[0]
-    without = account.replace(top["excerpt"], " ", 1)
+    without = account.replace(top.excerpt, " ", 1)
     predicted = int(fitted.predict_proba(row).argmax())
     change = fitted.predict_proba(row) - fitted.predict_proba(row.assign(text=[without]))
-    assert np.sign(change[0, predicted]) == np.sign(top["effect"])
+    assert np.sign(change[0, predicted]) == np.sign(top.effect)
 
 
 def test_field_reasons_are_measured_against_the_average_training_case(fitted, frame_and_labels):
     frame, _ = frame_and_labels
-    names = list(fitted.get_feature_names_out())[-len(fitted.structured_reference_) :]
+    reference = fitted.features_.structured_mean_
+    names = list(fitted.get_feature_names_out())[-len(reference) :]
     respondents = frame["respondent"][:120]
     for value in ("TUR", "RUS"):
         share = (respondents == value).mean()
-        assert fitted.structured_reference_[names.index(f"respondent={value}")] == pytest.approx(
-            share
-        )
+        assert reference[names.index(f"respondent={value}")] == pytest.approx(share)
     # Two cases that differ only in the state: their state effects differ by exactly the
     # difference of their estimates (one common reference).
     row = frame.iloc[[130]].reset_index(drop=True)
@@ -195,12 +193,10 @@ def test_field_reasons_are_measured_against_the_average_training_case(fitted, fr
     assert proba[0].argmax() == proba[1].argmax()
     label = int(proba[0].argmax())
     effects = [
-        next(r["effect"] for r in reasons if r.get("feature") == "respondent")
+        next(r.effect for r in reasons if isinstance(r, FieldEffect) and r.field == "respondent")
         for reasons in fitted.explain(pair.reset_index(drop=True), top_k=5)
     ]
-    assert effects[0] - effects[1] == pytest.approx(proba[0, label] - proba[1, label], abs=2e-4)
-    assert all("against the average of past cases" in r["explanation"]
-               for r in fitted.explain(row)[0] if r["kind"] == "feature")  # fmt: skip
+    assert effects[0] - effects[1] == pytest.approx(proba[0, label] - proba[1, label], abs=1e-9)
 
 
 def test_missing_structured_fields_are_allowed(fitted, frame_and_labels):
@@ -223,35 +219,23 @@ def test_one_class_is_refused(frame_and_labels):
 
 def test_tree_learner_ranks_unseen_cases_from_the_words_it_chose(fitted, frame_and_labels):
     frame, labels = frame_and_labels
-    stack = fitted.stack_
-    assert stack.tree_model is not None and stack.tree_columns is not None
-    vocabulary = fitted.text_vectorizer_.get_feature_names_out()
-    assert 0 < len(stack.tree_columns) <= min(fitted.tree_features, len(vocabulary))
-    tree_scores = fitted._base_scores(stack, fitted._matrices(fitted.prepare(frame[120:])))[
-        "text_trees"
-    ]
-    assert tree_scores is not None
+    trees = fitted.stack_.base_.trees
+    assert trees is not None
+    vocabulary = fitted.features_.text_vectorizer_.get_feature_names_out()
+    assert 0 < len(trees.columns_) <= min(fitted.tree_features, len(vocabulary))
+    unseen = fitted.features_.transform(fitted.prepare(frame[120:]))
+    tree_scores = fitted.stack_.base_scores(fitted.stack_.base_, unseen)["text_trees"]
     assert roc_auc_score(labels[120:] == "violation", tree_scores[:, 0]) > 0.6
 
 
 def test_character_learner_ranks_unseen_cases(fitted, frame_and_labels):
     frame, labels = frame_and_labels
-    assert fitted.char_vectorizer_ is not None and fitted.stack_.char_model is not None
+    assert fitted.features_.char_vectorizer_ is not None
+    assert fitted.stack_.base_.characters is not None
     assert "text_characters:score" in fitted.get_feature_names_out()
-    scores = fitted._base_scores(fitted.stack_, fitted._matrices(fitted.prepare(frame[120:])))
+    unseen = fitted.features_.transform(fitted.prepare(frame[120:]))
+    scores = fitted.stack_.base_scores(fitted.stack_.base_, unseen)
     assert roc_auc_score(labels[120:] == "violation", scores["text_characters"][:, 0]) > 0.6
-
-
-def test_a_model_pickled_before_the_character_learner_still_predicts(
-    frame_and_labels, embedding_cache
-):
-    frame, labels = frame_and_labels
-    embedder = SentenceEmbedder(cache_dir=embedding_cache)
-    model = CaseOutcomeClassifier(embedder=embedder, char_features=0).fit(frame[:80], labels[:80])
-    older = copy.deepcopy(model)
-    del older.char_vectorizer_, older.stack_.char_model  # as an older pickle loads
-    np.testing.assert_array_equal(older.predict_proba(frame[80:]), model.predict_proba(frame[80:]))
-    assert older.explain(frame[80:81])[0]
 
 
 def test_parallel_folds_give_the_sequential_answer(frame_and_labels, embedding_cache):
@@ -271,10 +255,11 @@ def test_parallel_folds_give_the_sequential_answer(frame_and_labels, embedding_c
 def test_the_class_mix_of_new_cases_is_estimated_without_their_labels(fitted, frame_and_labels):
     """Hold-out decision rates are kept, and more violations among the cases read as more."""
     frame, labels = frame_and_labels
-    rates = np.asarray(fitted.calibration_["decision_rates"])
+    calibration = fitted.calibration_
+    rates = calibration.decision_rates_
     assert rates.shape == (2, 2) and np.allclose(rates.sum(axis=1), 1)
     assert rates[1, 1] > rates[0, 1]  # violations are decided 'violation' more often
-    assert fitted.calibration_["reference_mix"] == [0.5, 0.5]  # a class-balanced model
+    assert list(calibration.reference_mix_) == [0.5, 0.5]  # a class-balanced model
     proba = fitted.predict_proba(frame[120:])
     violation = labels[120:] == "violation"
     mostly_violations = np.r_[np.flatnonzero(violation), np.flatnonzero(violation)[:5],
@@ -284,8 +269,8 @@ def test_the_class_mix_of_new_cases_is_estimated_without_their_labels(fitted, fr
     low = fitted.estimate_class_mix(proba[mostly_not])
     assert high.shares[1] > low.shares[1] + 0.2
     # The error counts the hold-out's own noise: more than the batch's alone.
-    cases = fitted.calibration_["holdout_class_cases"]
-    assert sum(cases) == fitted.calibration_["holdout_cases"] and min(cases) > 0
+    cases = calibration.holdout_class_cases_
+    assert sum(cases) == calibration.holdout_cases_ and min(cases) > 0
     batch_alone = class_mix_error(rates, proba[mostly_not].argmax(axis=1))
     assert (low.error > batch_alone).all()
 

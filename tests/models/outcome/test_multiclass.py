@@ -9,7 +9,7 @@ from data.datasets import get_dataset
 from data.schema import model_input
 from data.settings import DataSettings
 from features.embedding import SentenceEmbedder
-from models.outcome import CaseOutcomeClassifier
+from models.outcome import CaseOutcomeClassifier, FieldEffect
 from training.metrics import classification_report
 
 
@@ -33,7 +33,6 @@ def test_multiclass_probabilities_reasons_and_report(corpus, embedding_cache):
         embedder=SentenceEmbedder(cache_dir=embedding_cache),
         categorical=spec.categorical,
         numeric=spec.numeric,
-        field_labels=dict(spec.field_labels),
     ).fit(frame[~held_out], labels[~held_out])
     assert len(estimator.classes_) >= 4
     proba = estimator.predict_proba(frame[held_out])
@@ -43,6 +42,7 @@ def test_multiclass_probabilities_reasons_and_report(corpus, embedding_cache):
     assert report["macro_f1"] > report["majority_macro_f1"]
     assert report["positive_rate"] is None and 0 <= report["brier"] <= 2
     reasons = estimator.explain(frame[130:131])[0]
-    fields = [r for r in reasons if r["kind"] == "feature"]
-    assert {r["feature"] for r in fields} <= {"proceeding", "year"}
-    assert all(".0 " not in r["explanation"] for r in fields)
+    fields = [r for r in reasons if isinstance(r, FieldEffect)]
+    assert {r.field for r in fields} <= {"proceeding", "year"}
+    # Years read as 2014, not 2014.0.
+    assert all(not isinstance(r.value, float) for r in fields)

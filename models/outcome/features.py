@@ -1,0 +1,185 @@
+"""Prepared cases to the matrices every learner reads: one fitted transformer for all of them.
+
+Word TF-IDF of each whole text and of each paragraph, character n-gram TF-IDF, pooled passage
+vectors, and a structured block (scaled numbers, text lengths, one-hot categories).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.impute import SimpleImputer
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from features.pooling import pool
+from features.tabular import DelimitedOneHotEncoder
+from features.text import CharNgramTfidf, legal_tfidf
+from models.outcome.cases import PreparedCases
+
+POOLINGS = ("mean", "max")
+
+
+@dataclass
+class CaseMatrices:
+    """Everything the learners read for a set of cases, computed once per fit or call."""
+
+    text: sparse.csr_matrix
+    paragraphs: sparse.csr_matrix
+    paragraph_owner: np.ndarray  # case row of each paragraph row
+    embeddings: np.ndarray
+    structured: np.ndarray
+    characters: sparse.csr_matrix | None = None  # character n-gram TF-IDF, when modelled
+
+    def __len__(self) -> int:
+        return len(self.structured)
+
+    def take(self, rows: np.ndarray) -> CaseMatrices:
+        """The cases at ``rows``, in that order, with their paragraphs renumbered to match."""
+        position = np.full(len(self), -1)
+        position[rows] = np.arange(len(rows))
+        keep = position[self.paragraph_owner] >= 0
+        return CaseMatrices(
+            text=self.text[rows],
+            paragraphs=self.paragraphs[keep],
+            paragraph_owner=position[self.paragraph_owner[keep]],
+            embeddings=self.embeddings[rows],
+            structured=self.structured[rows],
+            characters=None if self.characters is None else self.characters[rows],
+        )
+
+
+class CaseFeatures(TransformerMixin, BaseEstimator):
+    """Fit the vectorisers, scalers and encoders on prepared cases; transform to matrices.
+
+    ``char_features=0`` leaves the character n-grams out. ``n_jobs`` processes fit the
+    vectorisers side by side (tokenising holds the GIL, so threads would not).
+    """
+
+    def __init__(
+        self,
+        categorical: Sequence[str] = ("respondent",),
+        numeric: Sequence[str] = ("year",),
+        text_max_features: int = 200_000,
+        paragraph_max_features: int = 300_000,
+        char_features: int = 200_000,
+        min_category_cases: int = 5,
+        n_jobs: int = 2,
+    ) -> None:
+        self.categorical = categorical
+        self.numeric = numeric
+        self.text_max_features = text_max_features
+        self.paragraph_max_features = paragraph_max_features
+        self.char_features = char_features
+        self.min_category_cases = min_category_cases
+        self.n_jobs = n_jobs
+
+    def fit(self, cases: PreparedCases, y: Any = None) -> CaseFeatures:
+        self.fit_transform(cases)
+        return self
+
+    def fit_transform(self, cases: PreparedCases, y: Any = None, **_: Any) -> CaseMatrices:
+        """Fit on ``cases`` and return their matrices, vectorising each text once."""
+        texts = cases.texts()
+        flat = [p for case in cases.paragraphs for p in case]
+        min_df = min(3, len(texts))
+        vectorizers: list[tuple[Any, list[str]]] = [
+            # Paragraphs: more of them share words, so a stricter max_df and more columns.
+            (legal_tfidf(self.paragraph_max_features, min_df=min_df, max_df=0.5), flat or texts),
+            (legal_tfidf(self.text_max_features, min_df=min_df), texts),
+        ]
+        if self.char_features:
+            char_min_df = min(5, len(texts))
+            vectorizers.append(
+                (CharNgramTfidf(max_features=self.char_features, min_df=char_min_df), texts)
+            )
+        fitted = Parallel(n_jobs=min(self.n_jobs, len(vectorizers)))(
+            delayed(_fit_vectorizer)(vectorizer, documents) for vectorizer, documents in vectorizers
+        )
+        (self.paragraph_vectorizer_, paragraph_matrix), (self.text_vectorizer_, text_matrix) = (
+            fitted[:2]
+        )
+        paragraph_matrix = paragraph_matrix[: len(flat)]
+        self.char_vectorizer_, char_matrix = fitted[2] if self.char_features else (None, None)
+        self.embedding_scaler_ = StandardScaler().fit(self._pooled(cases))
+        self.categorical_encoder_ = DelimitedOneHotEncoder(
+            min_frequency=self.min_category_cases
+        ).fit(cases.inputs[list(self.categorical)])
+        numeric = self._numeric_frame(cases)
+        self.numeric_imputer_ = SimpleImputer(strategy="median", keep_empty_features=True).fit(
+            numeric
+        )
+        self.numeric_scaler_ = StandardScaler().fit(self.numeric_imputer_.transform(numeric))
+        matrices = self.transform(cases, text_matrix, paragraph_matrix, char_matrix)
+        # The average training case's fields: what a field's effect is measured against.
+        self.structured_mean_ = matrices.structured.mean(axis=0)
+        return matrices
+
+    def transform(
+        self,
+        cases: PreparedCases,
+        text: sparse.spmatrix | None = None,
+        paragraphs: sparse.spmatrix | None = None,
+        characters: sparse.spmatrix | None = None,
+    ) -> CaseMatrices:
+        """The matrices of ``cases``; text matrices already vectorised may be passed in."""
+        check_is_fitted(self, "text_vectorizer_")
+        texts = cases.texts()
+        if text is None:
+            text = self.text_vectorizer_.transform(texts)
+        if characters is None and self.char_vectorizer_ is not None:
+            characters = self.char_vectorizer_.transform(texts)
+        if paragraphs is None:
+            flat = [p for case in cases.paragraphs for p in case]
+            paragraphs = self.paragraph_vectorizer_.transform(flat)
+        owner = np.repeat(np.arange(len(cases)), [len(p) for p in cases.paragraphs])
+        embeddings = self.embedding_scaler_.transform(self._pooled(cases))
+        numeric = self.numeric_imputer_.transform(self._numeric_frame(cases))
+        categorical = self.categorical_encoder_.transform(cases.inputs[list(self.categorical)])
+        # Scaled numbers and raw one-hot columns (scaling a rare category to unit variance
+        # would give it the weight of a common one).
+        structured = np.hstack(
+            [self.numeric_scaler_.transform(numeric), categorical.toarray()]
+        ).astype(np.float64)
+        return CaseMatrices(
+            text=sparse.csr_matrix(text),
+            paragraphs=sparse.csr_matrix(paragraphs),
+            paragraph_owner=owner,
+            embeddings=embeddings,
+            structured=structured,
+            characters=None if characters is None else sparse.csr_matrix(characters),
+        )
+
+    def structured_names(self) -> list[str]:
+        """The structured block's columns: scaled numbers, text lengths, one-hot categories."""
+        check_is_fitted(self, "categorical_encoder_")
+        names = [*self.numeric, "log_paragraphs", "log_characters"]
+        return names + list(self.categorical_encoder_.get_feature_names_out())
+
+    def field_columns(self, field: str) -> np.ndarray:
+        """Positions of one input field's columns in the structured block."""
+        names = self.structured_names()
+        return np.flatnonzero([n == field or n.startswith(f"{field}=") for n in names])
+
+    def _numeric_frame(self, cases: PreparedCases) -> pd.DataFrame:
+        numeric = cases.inputs[list(self.numeric)].apply(pd.to_numeric, errors="coerce")
+        numeric = numeric.astype(float)
+        numeric["log_paragraphs"] = np.log1p([len(p) for p in cases.paragraphs])
+        numeric["log_characters"] = np.log1p([sum(map(len, p)) for p in cases.paragraphs])
+        return numeric
+
+    @staticmethod
+    def _pooled(cases: PreparedCases) -> np.ndarray:
+        return pool(cases.vectors, cases.dimension, POOLINGS)
+
+
+def _fit_vectorizer(vectorizer: Any, documents: list[str]) -> tuple[Any, sparse.csr_matrix]:
+    """``fit_transform`` (one pass over the documents, not two), returning the fitted copy."""
+    return vectorizer, vectorizer.fit_transform(documents)

@@ -1,0 +1,40 @@
+"""The sentences a person reads about a prediction, built from the model's numbers.
+
+The model returns effects and spans; the words are chosen here, where they are shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from models.outcome.explain import shorten
+
+SENTENCE_QUOTE_CHARS = 80
+
+
+def reason_sentence(reason: Mapping[str, Any], label: str, field_labels: Mapping[str, str]) -> str:
+    """One reason (a passage, a sentence or a field) in one English sentence."""
+    effect = float(reason["effect"])
+    points = f"by {abs(effect) * 100:.1f} points"
+    shown = f"'{label}'"
+    if reason["kind"] == "feature":
+        field = str(reason["feature"])
+        name = field_labels.get(field, field.replace("_", " ").capitalize())
+        return (
+            f"{name} {reason['value']} {_moves(effect)} the estimated probability of {shown} "
+            f"{points}, against the average of past cases."
+        )
+    first, last = reason["paragraphs"]
+    if reason.get("sentence"):
+        quote = shorten(str(reason["excerpt"]), SENTENCE_QUOTE_CHARS)
+        where, plural = f"In paragraph {first}, the sentence “{quote}”", False
+    else:
+        where = f"Paragraph {first}" if first == last else f"Paragraphs {first}–{last}"
+        plural = first != last
+    return f"{where} {_moves(effect, plural)} the estimated probability of {shown} {points}."
+
+
+def _moves(effect: float, plural: bool = False) -> str:
+    verb = "raise" if effect >= 0 else "lower"
+    return verb if plural else verb + "s"
