@@ -2,7 +2,7 @@
 
 Measures, in one run and against exact search (FAISS flat inner product) on the same
 vectors: recall@10, single-query latency (p50/p95, query embedding excluded), build time and
-memory per vector, for the HNSW parameters the product ships (models/precedents.py), on
+memory per vector, for the HNSW parameters the product ships (models/precedents/types.py), on
 
 1. ``--n`` synthetic unit vectors of the model's dimension, drawn around 2,000 random
    centres so that same-centre cosines (~0.3) resemble sentence embeddings, and
@@ -24,7 +24,8 @@ import time
 import faiss
 import numpy as np
 
-from models.precedents import HNSW_EF_CONSTRUCTION, HNSW_M, IndexUnavailableError, PrecedentIndex
+from models.precedents import IndexUnavailableError, PrecedentIndex
+from models.precedents.types import HNSW_EF_CONSTRUCTION, HNSW_M
 from models.settings import CasecastSettings
 
 EF_SEARCH = (128, 256, 512, 1024)

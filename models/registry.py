@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from models.precedents import IndexManifest
 from models.settings import CasecastSettings
 
 CHAMPION = "champion"
@@ -61,7 +62,8 @@ class ModelVersionInfo:
     aliases: tuple[str, ...]
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)  # of the training run
+    version_tags: dict[str, str] = field(default_factory=dict)  # of the registered version
 
 
 def resolve_version(uri: str) -> ModelVersionInfo:
@@ -128,6 +130,7 @@ def _version_info(
         metrics=metrics,
         params=params,
         tags={k: v for k, v in tags.items() if not k.startswith("mlflow.")},
+        version_tags=dict(getattr(version, "tags", None) or {}),
     )
 
 
@@ -189,6 +192,54 @@ def promote(name: str, version: str) -> str | None:
         client.set_registered_model_alias(name, PREVIOUS, old)
     client.set_registered_model_alias(name, CHAMPION, version)
     return None if old is None else str(old)
+
+
+@dataclass(frozen=True)
+class IndexPairing:
+    """Whether a model version and an index version belong together: built from the same
+    data with the same encoder."""
+
+    matches: bool
+    detail: str | None = None
+
+
+def index_pairing(info: ModelVersionInfo, manifest: IndexManifest) -> IndexPairing:
+    """How ``info``'s training run compares with the index ``manifest`` describes."""
+    problems = []
+    fingerprint = info.tags.get("data_fingerprint")
+    if fingerprint != manifest.data_fingerprint:
+        problems.append(
+            f"model v{info.version} was trained on data {str(fingerprint)[:8]}, the index "
+            f"{manifest.version} holds data {manifest.data_fingerprint[:8]}"
+        )
+    encoder = info.params.get("embedding_model_id")
+    if encoder != manifest.embedding_model_id:
+        problems.append(
+            f"model v{info.version} reads passages with {encoder}, the index with "
+            f"{manifest.embedding_model_id}"
+        )
+    if not problems:
+        return IndexPairing(True)
+    advice = f"run `casecast index --dataset {manifest.dataset}` with the model's settings"
+    return IndexPairing(False, "; ".join(problems) + f": {advice}")
+
+
+def pair_index_with_champion(name: str, manifest: IndexManifest, index_run_id: str) -> bool:
+    """Tag the champion with the index version built for it (same data, same encoder), so
+    the registry says which index goes with which model; False when they do not match."""
+    from mlflow import MlflowClient
+
+    try:
+        champion = resolve_version(alias_uri(name, CHAMPION))
+    except ModelNotAvailableError:
+        return False
+    if not index_pairing(champion, manifest).matches:
+        log.warning("index %s does not match %s v%s", manifest.version, name, champion.version)
+        return False
+    client = MlflowClient()
+    client.set_model_version_tag(name, champion.version, "index_version", manifest.version)
+    client.set_model_version_tag(name, champion.version, "index_run_id", index_run_id)
+    return True
 
 
 def _how_to_train(uri: str) -> str:

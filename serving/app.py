@@ -26,9 +26,11 @@ log = logging.getLogger("casecast.serving")
 def create_app(settings: ServingSettings | None = None) -> FastAPI:
     settings = settings or ServingSettings()
 
+    metrics = ServiceMetrics()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = Services(settings)
+        services = Services(settings, metrics)
         await run_in_threadpool(services.load)
         app.state.services = services
         yield
@@ -44,7 +46,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         max_body_size=settings.max_body_bytes,
     )
     install_error_handlers(app)
-    app.state.metrics = metrics = ServiceMetrics()
+    app.state.metrics = metrics
 
     @app.middleware("http")
     async def request_id_and_metrics(

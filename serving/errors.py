@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
-from models.precedents import IndexUnavailableError
+from models.precedents import CaseNotIndexedError, IndexUnavailableError
 from models.registry import ModelNotAvailableError
 
 log = logging.getLogger("casecast.serving")
@@ -85,6 +85,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IndexUnavailableError)
     async def no_index(request: Request, error: IndexUnavailableError) -> JSONResponse:
         return _answer(request, 503, "index_unavailable", str(error))
+
+    @app.exception_handler(CaseNotIndexedError)
+    async def not_indexed(request: Request, error: CaseNotIndexedError) -> JSONResponse:
+        return _answer(request, 404, "not_found", str(error.args[0]))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:

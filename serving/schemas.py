@@ -243,9 +243,22 @@ class ComponentHealth(BaseModel):
     detail: str | None = None
 
 
+class PairHealth(BaseModel):
+    """Whether the served model and index belong together (same data, same encoder)."""
+
+    matches: bool
+    detail: str | None = Field(default=None, description="what differs, and what to do")
+    recorded_index_version: str | None = Field(
+        default=None, description="the index version `casecast index` recorded for the model"
+    )
+
+
 class DatasetHealth(BaseModel):
     model: ComponentHealth
     index: ComponentHealth
+    pair: PairHealth | None = Field(
+        default=None, description="null unless both the model and the index are loaded"
+    )
 
 
 class HealthResponse(BaseModel):

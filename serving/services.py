@@ -1,341 +1,105 @@
 """Domain services behind the routes: outcome prediction, precedent search, the audit log.
 
 Everything is loaded once in the app's lifespan; a component that cannot load is kept as an
-error message (served as 503 with what to do), so the server always starts.
+error message (served as 503 with what to do), so the server always starts. Routes only
+translate HTTP: checks, audit records, group records and metrics happen here.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import json
 import logging
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from data.datasets import get_dataset
-from data.schema import TEXT_COLUMN
-from data.text import split_paragraphs
-from features.chunking import ParagraphChunker
-from features.embedding import SentenceEmbedder
 from models.precedents import (
+    CaseSummary,
     IndexUnavailableError,
     Mode,
     PrecedentHit,
     PrecedentIndex,
     SearchFilters,
-    query_vectors,
 )
 from models.registry import (
-    ModelNotAvailableError,
+    IndexPairing,
     ModelVersionInfo,
     alias_uri,
     configure_tracking,
-    load_pyfunc,
+    index_pairing,
     registered_model_name,
-    run_json,
 )
+from serving.audit import AuditLog
 from serving.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, UnavailableError
+from serving.metrics import ServiceMetrics
+from serving.outcomes import OutcomeService
+from serving.records import group_record
+from serving.schemas import (
+    CaseResponse,
+    ComponentHealth,
+    DatasetHealth,
+    GroupRecord,
+    HealthResponse,
+    IndexRef,
+    ModelCard,
+    ModelRef,
+    PairHealth,
+    PassageOut,
+    PrecedentOut,
+    PrecedentSearchRequest,
+    PrecedentSearchResponse,
+    PredictRequest,
+    PredictResponse,
+    TrackRecord,
+)
 from serving.settings import ServingSettings
-from serving.wording import reason_sentence
 
 log = logging.getLogger("casecast.serving")
-_CASTS = {
-    "string": str,
-    "long": int,
-    "integer": int,
-    "double": float,
-    "float": float,
-    "boolean": bool,
-}
-
-
-class AuditLog:
-    """Append-only JSON lines: who asked what of which model version, without the case text."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-
-    def append(self, entry: dict[str, Any]) -> None:
-        line = json.dumps(
-            {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **entry}, ensure_ascii=False
-        )
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as out:
-                out.write(line + "\n")
-
-
-@dataclass
-class OutcomeService:
-    dataset: str
-    uri: str
-    model: Any = None
-    info: ModelVersionInfo | None = None
-    input_types: dict[str, str] = field(default_factory=dict)
-    card: dict[str, Any] | None = None
-    track_record: dict[str, Any] | None = None
-    error: str | None = None
-
-    def load(self) -> None:
-        try:
-            self.model, self.info = load_pyfunc(self.uri)
-            self.card = run_json(self.info.run_id, "model_card.json")
-            self.track_record = track_record(self.card, self.info.params.get("validation_from"))
-        except ModelNotAvailableError as error:
-            self.error = str(error)
-            log.warning("%s", error)
-            return
-        schema = self.model.metadata.get_input_schema()
-        self.input_types = {c.name: str(c.type).split(".")[-1].lower() for c in schema.inputs}
-        self.error = None
-
-    def predict(
-        self, text: str, fields: dict[str, Any], explain: bool, top_k: int
-    ) -> dict[str, Any]:
-        if self.model is None or self.info is None:
-            raise ModelNotAvailableError(self.error or f"no model loaded from {self.uri}")
-        row = {TEXT_COLUMN: text, **self._typed(fields)}
-        answer = self.model.predict(
-            pd.DataFrame([row]), params={"explain": explain, "top_k": top_k}
-        )
-        first = answer.iloc[0]
-        label = str(first["label"])
-        classes = [c.removeprefix("p_") for c in answer.columns if c.startswith("p_")]
-        reasons = json.loads(first["reasons"]) if explain and "reasons" in answer else []
-        field_labels = get_dataset(self.dataset).field_labels
-        for reason in reasons:
-            reason["explanation"] = reason_sentence(reason, label, field_labels)
-        return {
-            "label": label,
-            "probability": float(first["probability"]),
-            "probabilities": [{"label": c, "probability": float(first[f"p_{c}"])} for c in classes],
-            "reasons": reasons,
-            "articles": json.loads(first["articles"]) if "articles" in answer else [],
-        }
-
-    def _typed(self, fields: dict[str, Any]) -> dict[str, Any]:
-        allowed = {name for name in self.input_types if name != TEXT_COLUMN}
-        unknown = sorted(set(fields) - allowed)
-        if unknown:
-            raise InvalidInputError(
-                f"unknown field(s) {', '.join(unknown)} for {self.dataset}; "
-                f"this model reads: {', '.join(sorted(allowed)) or 'no fields'}"
-            )
-        typed = {}
-        for name, value in fields.items():
-            if value is None:
-                continue
-            cast = _CASTS.get(self.input_types[name], str)
-            try:
-                typed[name] = cast(value)
-            except (TypeError, ValueError):
-                raise InvalidInputError(
-                    f"field {name} must be {self.input_types[name]}, got {value!r}"
-                ) from None
-        return typed
-
-
-def track_record(card: dict[str, Any] | None, validation_from: str | None) -> dict[str, Any] | None:
-    """The validation scores of a model's card beside the majority rule, in plain words.
-
-    None when the run logged no card (a model registered by other means).
-    """
-    scores = (card or {}).get("scores") or {}
-    needed = ("n", "accuracy", "majority_class", "majority_accuracy")
-    if any(scores.get(key) is None for key in needed):
-        return None
-    accuracy, majority = float(scores["accuracy"]), float(scores["majority_accuracy"])
-    outcome = str(scores["majority_class"])
-    since = _first_year(validation_from)
-    n = int(scores["n"])
-    tested = f"the {n:,} cases from {since} on" if since else f"{n:,} later cases"
-    summary = (
-        f"Fitted on earlier cases and tested on {tested}, a model built this way was right "
-        f"{accuracy:.1%} of the time; always answering '{outcome.replace('_', ' ')}' was right "
-        f"{majority:.1%}."
-    )
-    beats = accuracy > majority
-    if not beats:
-        summary += " It does not beat that simple rule: give this estimate little weight."
-    return {
-        "validated_from": since,
-        "cases": n,
-        "accuracy": round(accuracy, 4),
-        "majority_outcome": outcome,
-        "majority_accuracy": round(majority, 4),
-        "beats_majority": beats,
-        "summary": summary,
-    }
-
-
-def group_record(
-    card: dict[str, Any] | None, fields: dict[str, Any], validation_from: str | None
-) -> dict[str, Any] | None:
-    """How the model scored on the validation cases of the request's own group, in words.
-
-    The group is the one the card forms from a field the request gives (ECHR: the respondent
-    state; SCOTUS: the SCDB issue area, by its name). Calibrated overall is not calibrated
-    for every group; a mean estimate further from the group's observed rate than two
-    standard errors of that rate is called too high or too low. None when the card forms no
-    group from the fields given (or there is no card).
-    """
-    card = card or {}
-    for name, grouping in (card.get("group_fields") or {}).items():
-        if fields.get(name) in (None, ""):
-            continue
-        value = str(fields[name]).split(";")[0].strip()
-        value = (grouping.get("values") or {}).get(value, value)  # a code's name
-        kind = grouping["group"]
-        groups = (card.get("groups") or {}).get(kind, [])
-        row = next((r for r in groups if str(r.get("group")).upper() == value.upper()), None)
-        return _group_record(name, kind, value, row, card, validation_from)
-    return None
-
-
-def _group_record(
-    name: str,
-    kind: str,
-    value: str,
-    row: dict[str, Any] | None,
-    card: dict[str, Any],
-    validation_from: str | None,
-) -> dict[str, Any]:
-    since = _first_year(validation_from)
-    tested = f"the cases tested (from {since} on)" if since else "the later cases tested"
-    record: dict[str, Any] = {"field": name, "group": kind, "value": value, "cases": 0}
-    record.update(dict.fromkeys(("accuracy", "majority_accuracy", "positive_outcome",
-                                 "mean_probability", "observed_rate", "estimates")))  # fmt: skip
-    if row is None:
-        record["summary"] = (
-            f"None of {tested} had {kind} {value}: how it does on such cases is unknown."
-        )
-        return record
-    n = int(row["n"])
-    value = record["value"] = str(row["group"])
-    record.update(
-        cases=n,
-        accuracy=row.get("accuracy"),
-        majority_accuracy=row.get("majority_accuracy"),
-        mean_probability=row.get("mean_probability"),
-        observed_rate=row.get("observed_rate"),
-        positive_outcome=card.get("positive_class"),
-    )
-    if row.get("too_few"):
-        record["summary"] = (
-            f"Only {n} of {tested} had {kind} {value}: too few to tell how it does on such cases."
-        )
-        return record
-    summary = (
-        f"On the {n} of {tested} with {kind} {value} it was right {row['accuracy']:.1%} of the "
-        f"time; always answering their most frequent outcome was right "
-        f"{row['majority_accuracy']:.1%}."
-    )
-    if row["accuracy"] <= row["majority_accuracy"]:
-        summary += " It does not beat that rule for these cases."
-    positive, predicted, observed = (
-        record["positive_outcome"],
-        record["mean_probability"],
-        record["observed_rate"],
-    )
-    if positive and predicted is not None and observed is not None:
-        reading = "about right"
-        # A rate of 0 or 1 still carries sampling noise: its variance is floored at 1/n.
-        if abs(predicted - observed) > 2 * np.sqrt(max(observed * (1 - observed), 1 / n) / n):
-            reading = "too high" if predicted > observed else "too low"
-        record["estimates"] = reading
-        ending = "." if reading == "about right" else f": read its estimate as {reading} here."
-        summary += (
-            f" It gave '{positive.replace('_', ' ')}' {predicted:.0%} on average where "
-            f"{observed:.0%} were found{ending}"
-        )
-    record["summary"] = summary
-    return record
-
-
-def _first_year(validation_from: str | None) -> int | None:
-    """The validation's first year as its run logged it (a string param), if it is one."""
-    return int(validation_from) if validation_from and validation_from.isdigit() else None
+# What a model card shows of a training run: its figures and where its data came from.
+_TRAINING_TAGS = ("data_fingerprint", "data_sources", "dataset", "inputs")
+_CARD_PARAMS = (
+    "validation_from",
+    "n_cases",
+    "n_validation",
+    "embedding_model_id",
+    "max_chunks_per_case",
+    "chunk_tokens",
+    "C",
+)
 
 
 @dataclass
 class PrecedentService:
     dataset: str
     index_dir: Path
-    max_query_passages: int
     index: PrecedentIndex | None = None
-    embedder: SentenceEmbedder | None = None
-    chunker: ParagraphChunker | None = None
     error: str | None = None
 
     def load(self) -> None:
         try:
-            index = PrecedentIndex.load(self.index_dir, self.dataset)
-            manifest = index.manifest
-            embedder = SentenceEmbedder(
-                model=manifest.embedding_model, max_seq_length=manifest.embedding_max_seq_length
-            ).fit()
-            if embedder.model_id_ != manifest.embedding_model_id:
-                raise IndexUnavailableError(
-                    f"index {manifest.version} was built with {manifest.embedding_model_id} but "
-                    f"{manifest.embedding_model} loads {embedder.model_id_} here: rebuild the index"
-                )
-        except (IndexUnavailableError, RuntimeError) as error:
-            self.error = str(error)
+            self.index, self.error = PrecedentIndex.load(self.index_dir, self.dataset), None
+        except IndexUnavailableError as error:
+            self.index, self.error = None, str(error)
             log.warning("%s", error)
-            return
-        self.index, self.embedder = index, embedder
-        self.chunker = ParagraphChunker(manifest.chunk_tokens, manifest.chunk_overlap).fit()
-        self.error = None
 
     def require(self) -> PrecedentIndex:
         if self.index is None:
             raise IndexUnavailableError(self.error or f"no precedent index for {self.dataset}")
         return self.index
 
-    def search(
-        self,
-        text: str | None,
-        case_id: str | None,
-        k: int,
-        filters: SearchFilters,
-        mode: Mode = "hybrid",
-    ) -> list[PrecedentHit]:
-        index = self.require()
-        if case_id is not None:
-            position = index.position(case_id)
-            found = index.case(case_id)
-            if position is None or found is None:
-                raise NotFoundError(f"case {case_id} is not in the {self.dataset} index")
-            vectors, query_text = index.case_vectors(position), "\n\n".join(found[1])
-            excluded = (*filters.exclude_case_ids, case_id)
-            filters = dataclasses.replace(filters, exclude_case_ids=excluded)
-        else:
-            assert text is not None and self.embedder is not None and self.chunker is not None
-            query_text = text
-            vectors = np.zeros((0, index.manifest.dimension), dtype=np.float32)
-            if mode != "keyword":
-                vectors = query_vectors(
-                    split_paragraphs(text), self.embedder, self.chunker, self.max_query_passages
-                )
-        return index.search(vectors, query_text, k=k, filters=filters, mode=mode)
 
-
+@dataclass
 class Services:
-    """Every dataset's outcome model and precedent index, plus the audit log."""
+    """Every data set's outcome model and precedent index, plus the audit log."""
 
-    def __init__(self, settings: ServingSettings) -> None:
-        self.settings = settings
-        self.audit = AuditLog(settings.resolved_audit_log)
-        self.outcomes: dict[str, OutcomeService] = {}
-        self.precedents: dict[str, PrecedentService] = {}
+    settings: ServingSettings
+    metrics: ServiceMetrics
+    outcomes: dict[str, OutcomeService] = field(default_factory=dict)
+    precedents: dict[str, PrecedentService] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.audit = AuditLog(self.settings.resolved_audit_log)
 
     def load(self) -> None:
         configure_tracking(self.settings)
@@ -348,55 +112,213 @@ class Services:
             uri = alias_uri(registered_model_name(dataset, task), self.settings.model_alias)
             self.outcomes[dataset] = OutcomeService(dataset, uri)
             self.outcomes[dataset].load()
-            self.precedents[dataset] = PrecedentService(
-                dataset, self.settings.index_dir, self.settings.max_query_passages
-            )
+            self.precedents[dataset] = PrecedentService(dataset, self.settings.index_dir)
             self.precedents[dataset].load()
 
-    def outcome(self, dataset: str) -> OutcomeService:
+    # -- predictions ------------------------------------------------------------------------
+
+    def predict(self, request_id: str, body: PredictRequest) -> PredictResponse:
+        """An outcome estimate, recorded in the audit log before it is handed out."""
+        self._check_text(body.text)
+        service = self._outcome(body.dataset)
+        result = service.predict(body.text, body.fields, body.explain, self.settings.explain_top_k)
+        loaded = service.require()
+        self._audit_prediction(request_id, body, result, loaded.info)
+        group = group_record(loaded.card, body.fields, loaded.info.params.get("validation_from"))
+        self.metrics.predictions.labels(body.dataset, loaded.info.version, result["label"]).inc()
+        return PredictResponse(
+            request_id=request_id,
+            dataset=body.dataset,
+            model=ModelRef(name=loaded.info.name, version=loaded.info.version, uri=service.uri),
+            track_record=TrackRecord(**loaded.track_record) if loaded.track_record else None,
+            group_record=GroupRecord(**group) if group else None,
+            **result,
+        )
+
+    def model_card(self, dataset: str) -> ModelCard:
+        service = self._outcome(dataset)
+        loaded = service.require()
+        info = loaded.info
+        return ModelCard(
+            dataset=dataset,
+            name=info.name,
+            version=info.version,
+            uri=service.uri,
+            aliases=list(info.aliases),
+            inputs=list(loaded.input_types),
+            metrics={k: v for k, v in info.metrics.items() if k.startswith("val_")},
+            training_data={k: v for k, v in info.tags.items() if k in _TRAINING_TAGS},
+            params={k: v for k, v in info.params.items() if k in _CARD_PARAMS},
+            card=loaded.card,
+        )
+
+    # -- precedents -------------------------------------------------------------------------
+
+    def search(self, body: PrecedentSearchRequest) -> PrecedentSearchResponse:
+        if (body.text is None) == (body.case_id is None):
+            raise InvalidInputError("give exactly one of text or case_id")
+        index = self._precedent(body.dataset).require()
+        fields = body.filters.model_dump()
+        filters = SearchFilters(**{**fields, "articles": tuple(fields["articles"])})
+        mode: Mode = body.mode
+        if body.text is not None:
+            self._check_text(body.text)
+            hits = index.search_text(
+                body.text, body.k, filters, mode, self.settings.max_query_passages
+            )
+        else:
+            hits = self._search_case(index, body.case_id or "", body.k, filters, mode)
+        self.metrics.searches.labels(body.dataset, body.mode).inc()
+        manifest = index.manifest
+        return PrecedentSearchResponse(
+            dataset=body.dataset,
+            results=[_precedent_out(hit) for hit in hits],
+            index=IndexRef(
+                version=manifest.version,
+                embedding_model=manifest.embedding_model_id,
+                n_cases=manifest.n_cases,
+                mode=body.mode,
+            ),
+        )
+
+    def case(self, case_id: str) -> CaseResponse:
+        """One indexed past case, from whichever served index holds it."""
+        for dataset, index in self._loaded_indexes():
+            found = index.case(case_id)
+            if found is not None:
+                summary, paragraphs = found
+                return CaseResponse(**_case_fields(summary), dataset=dataset, paragraphs=paragraphs)
+        raise NotFoundError(f"no indexed case {case_id}")
+
+    def similar(self, case_id: str, k: int) -> list[PrecedentOut]:
+        """More like this: the cases closest to an indexed case, itself excluded."""
+        for _, index in self._loaded_indexes():
+            if index.position(case_id) is not None:
+                hits = self._search_case(index, case_id, k, SearchFilters(), "hybrid")
+                return [_precedent_out(hit) for hit in hits]
+        raise NotFoundError(f"no indexed case {case_id}")
+
+    # -- health -----------------------------------------------------------------------------
+
+    def health(self) -> HealthResponse:
+        """Whether each data set's model and index are loaded, and whether they belong
+        together (degraded, never down, when not)."""
+        datasets = {}
+        for name, outcome in self.outcomes.items():
+            precedent = self.precedents[name]
+            loaded, index = outcome.loaded, precedent.index
+            pairing: IndexPairing | None = None
+            if loaded is not None and index is not None:
+                pairing = index_pairing(loaded.info, index.manifest)
+            datasets[name] = DatasetHealth(
+                model=ComponentHealth(
+                    ready=loaded is not None,
+                    version=loaded.info.version if loaded else None,
+                    detail=outcome.error,
+                ),
+                index=ComponentHealth(
+                    ready=index is not None,
+                    version=index.manifest.version if index else None,
+                    detail=precedent.error,
+                ),
+                pair=None
+                if pairing is None or loaded is None
+                else PairHealth(
+                    matches=pairing.matches,
+                    detail=pairing.detail,
+                    recorded_index_version=loaded.info.version_tags.get("index_version"),
+                ),
+            )
+        ready = all(
+            d.model.ready and d.index.ready and (d.pair is None or d.pair.matches)
+            for d in datasets.values()
+        )
+        return HealthResponse(status="ok" if ready else "degraded", datasets=datasets)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _outcome(self, dataset: str) -> OutcomeService:
         if dataset not in self.outcomes:
             raise NotFoundError(f"unknown data set {dataset!r}; served: {', '.join(self.outcomes)}")
         return self.outcomes[dataset]
 
-    def precedent(self, dataset: str) -> PrecedentService:
+    def _precedent(self, dataset: str) -> PrecedentService:
         if dataset not in self.precedents:
             raise NotFoundError(
                 f"unknown data set {dataset!r}; served: {', '.join(self.precedents)}"
             )
         return self.precedents[dataset]
 
-    def check_text(self, text: str) -> None:
+    def _loaded_indexes(self) -> list[tuple[str, PrecedentIndex]]:
+        loaded = [(name, s.index) for name, s in self.precedents.items() if s.index is not None]
+        if not loaded:
+            raise IndexUnavailableError(
+                "; ".join(s.error or f"no index for {name}" for name, s in self.precedents.items())
+            )
+        return loaded
+
+    @staticmethod
+    def _search_case(
+        index: PrecedentIndex, case_id: str, k: int, filters: SearchFilters, mode: Mode
+    ) -> list[PrecedentHit]:
+        if index.position(case_id) is None:
+            raise NotFoundError(f"case {case_id} is not in the {index.manifest.dataset} index")
+        return index.search_case(case_id, k, filters, mode)
+
+    def _check_text(self, text: str) -> None:
         if len(text) > self.settings.max_text_chars:
             raise PayloadTooLargeError(
                 f"text has {len(text):,} characters; the limit is {self.settings.max_text_chars:,}"
             )
 
-    def audit_prediction(
+    def _audit_prediction(
         self,
         request_id: str,
-        dataset: str,
-        text: str,
-        fields: dict[str, Any],
+        body: PredictRequest,
         result: dict[str, Any],
         info: ModelVersionInfo,
     ) -> None:
+        """Record the prediction; an unrecorded prediction is not handed out (503)."""
         try:
             self.audit.append(
                 {
                     "request_id": request_id,
-                    "dataset": dataset,
+                    "dataset": body.dataset,
                     "model": info.name,
                     "model_version": info.version,
                     "label": result["label"],
                     "probability": round(result["probability"], 6),
                     "articles": [a["article"] for a in result["articles"] if a["predicted"]],
-                    "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                    "text_chars": len(text),
-                    "fields": fields,
+                    "text_sha256": hashlib.sha256(body.text.encode("utf-8")).hexdigest(),
+                    "text_chars": len(body.text),
+                    "fields": body.fields,
                 }
             )
-        except (
-            OSError
-        ) as error:  # an unrecorded prediction is not handed out: the log is the audit trail
+        except OSError as error:
             log.error("could not write the audit log: %s", error)
             raise UnavailableError("prediction could not be recorded in the audit log") from error
+
+
+def _case_fields(case: CaseSummary) -> dict[str, Any]:
+    """A stored case summary as the API's ``CaseFields``."""
+    return {
+        "case_id": case.case_id,
+        "title": case.title,
+        "year": case.year,
+        "court": case.court,
+        "parties": case.parties,
+        "outcome": case.outcome,
+        "violated_articles": case.violated,
+        "examined_articles": case.examined,
+    }
+
+
+def _precedent_out(hit: PrecedentHit) -> PrecedentOut:
+    return PrecedentOut(
+        **_case_fields(hit.case),
+        score=hit.score,
+        passages=[
+            PassageOut(paragraphs=list(p.paragraphs), text=p.text, score=p.score)
+            for p in hit.passages
+        ],
+    )

@@ -150,13 +150,12 @@ def index(
     from training.stages import index as run_index
 
     try:
-        directory = run_index(dataset, _settings(ctx, full), limit)
+        manifest = run_index(dataset, _settings(ctx, full), limit)
     except (FileNotFoundError, ValueError, KeyError) as error:
         _fail(error)
-    manifest = json.loads((directory / "manifest.json").read_text())
     console.print(
-        f"index {manifest['version']}: {manifest['n_cases']} cases, "
-        f"{manifest['n_chunks']} passages at {directory}"
+        f"index {manifest.version}: {manifest.n_cases} cases, {manifest.n_chunks} passages at "
+        f"{manifest.directory(ctx.obj.index_dir)}"
     )
 
 

@@ -24,14 +24,11 @@ import numpy as np
 
 from data.datasets import get_dataset, load_corpus
 from data.schema import CaseOutcome, CaseRecord, Corpus
-from features.chunking import ParagraphChunker
-from features.embedding import SentenceEmbedder
-from models.precedents import MODES, PrecedentIndex, SearchFilters, query_vectors
+from models.precedents import MODES, PrecedentIndex, SearchFilters
 from models.registry import ensure_experiment
 from models.settings import CasecastSettings
 from training.progress import progress_bar
 
-MAX_QUERY_PASSAGES = 64
 NDCG_AT, RECALL_AT = 10, 100
 
 
@@ -92,7 +89,7 @@ def evaluate_retrieval(
     """nDCG@10 and recall@100 of each search mode on the current index of ``dataset``."""
     spec = get_dataset(dataset)
     corpus = load_corpus(spec.name, settings, limit_per_split)
-    index = PrecedentIndex.load(settings.index_dir, spec.name)
+    index = PrecedentIndex.load(settings.index_dir, spec.name, settings.embedding_cache_dir)
     grade = GRADERS[spec.name]
     queries_from = queries_from or _latest_year_with_enough_queries(corpus, n_queries)
     judged = {r.case_id: Judged(r, o) for r, o in zip(corpus.records, corpus.outcomes, strict=True)}
@@ -113,22 +110,13 @@ def evaluate_retrieval(
     if not queries or not candidates:
         raise ValueError(f"no queries from {queries_from} on, or no earlier cases to find")
 
-    manifest = index.manifest
-    embedder = SentenceEmbedder(
-        model=manifest.embedding_model,
-        max_seq_length=manifest.embedding_max_seq_length,
-        cache_dir=settings.embedding_cache_dir,
-    ).fit()
-    chunker = ParagraphChunker(manifest.chunk_tokens, manifest.chunk_overlap).fit()
     filters = SearchFilters(year_max=queries_from - 1)
     totals: dict[str, dict[str, list[float]]] = {m: {"ndcg": [], "recall": []} for m in MODES}
     with progress_bar("retrieval queries", total=len(queries)) as (advance, _):
         for query in queries:
             grades = {c.record.case_id: grade(query, c) for c in candidates}
             relevant = {case_id for case_id, g in grades.items() if g > 0}
-            vectors = query_vectors(
-                list(query.record.paragraphs), embedder, chunker, MAX_QUERY_PASSAGES
-            )
+            vectors = index.embed_query(query.record.paragraphs)
             for mode in MODES:
                 hits = index.search(vectors, query.record.text, k=RECALL_AT, filters=filters,
                                     mode=mode)  # fmt: skip
@@ -149,7 +137,7 @@ def evaluate_retrieval(
         for mode, values in totals.items()
     }
     if log_run:
-        _log(spec.name, settings, report, manifest.version)
+        _log(spec.name, settings, report, index.manifest.version)
     return report
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from features.chunking import ParagraphChunker
 from features.embedding import SentenceEmbedder
 from models.class_mix import MAX_MIX_ERROR
 from models.outcome import CaseOutcomeClassifier
-from models.precedents import build_index
+from models.precedents import IndexManifest, build_index
 from models.pyfunc import OutcomeModel, article_dicts, log_outcome_model
 from models.registry import (
     CHAMPION,
@@ -36,6 +36,7 @@ from models.registry import (
     ensure_experiment,
     list_versions,
     load_pyfunc,
+    pair_index_with_champion,
     promote,
     registered_model_name,
     resolve_version,
@@ -344,14 +345,17 @@ def summary(result: TrainResult) -> str:
     )
 
 
-def index(dataset: str, settings: CasecastSettings, limit_per_split: int | None = None) -> Path:
-    """Build (or reuse) the precedent index of the data set's training splits."""
+def index(
+    dataset: str, settings: CasecastSettings, limit_per_split: int | None = None
+) -> IndexManifest:
+    """Build (or reuse) the precedent index of the data set's training splits; the champion
+    built from the same data and encoder is tagged with the index version it goes with."""
     spec = get_dataset(dataset)
     corpus = load_corpus(spec.name, settings, limit_per_split)
     embedder = make_embedder(settings).fit()
     chunker = ParagraphChunker(settings.chunk_tokens, settings.chunk_overlap).fit()
     with progress_bar("indexing passages") as (advance, set_total):
-        directory = build_index(
+        manifest = build_index(
             corpus,
             embedder,
             chunker,
@@ -361,37 +365,35 @@ def index(dataset: str, settings: CasecastSettings, limit_per_split: int | None 
             on_total=set_total,
             language=spec.language,
         )
-    manifest = json.loads((directory / "manifest.json").read_text())
+    directory = manifest.directory(settings.index_dir)
     experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"index-{spec.name}"):
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"index-{spec.name}") as run:
         mlflow.set_tags(
             {
                 "stage": "index",
-                "index_version": manifest["version"],
-                "data_fingerprint": manifest["data_fingerprint"],
+                "index_version": manifest.version,
+                "data_fingerprint": manifest.data_fingerprint,
             }
         )
         mlflow.log_params(
             {
-                k: manifest[k]
-                for k in (
-                    "embedding_model_id",
-                    "chunk_tokens",
-                    "chunk_overlap",
-                    "max_chunks_per_case",
-                )
+                "embedding_model_id": manifest.embedding_model_id,
+                "chunk_tokens": manifest.chunk_tokens,
+                "chunk_overlap": manifest.chunk_overlap,
+                "max_chunks_per_case": manifest.max_chunks_per_case,
             }
         )
         mlflow.log_metrics(
             {
-                "n_cases": manifest["n_cases"],
-                "n_chunks": manifest["n_chunks"],
+                "n_cases": manifest.n_cases,
+                "n_chunks": manifest.n_chunks,
                 "index_bytes": _folder_bytes(directory),
             }
         )
-        mlflow.log_dict(manifest, "index/manifest.json")
+        mlflow.log_dict(asdict(manifest), "index/manifest.json")
         mlflow.log_artifacts(str(directory), "index/files")
-    return directory
+    pair_index_with_champion(_model_name(dataset), manifest, run.info.run_id)
+    return manifest
 
 
 def promote_version(dataset: str, version: str) -> str | None:

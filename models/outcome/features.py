@@ -138,7 +138,12 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
             characters = self.char_vectorizer_.transform(texts)
         if paragraphs is None:
             flat = [p for case in cases.paragraphs for p in case]
-            paragraphs = self.paragraph_vectorizer_.transform(flat)
+            # No paragraph at all (a text of one passage with it occluded): no rows.
+            paragraphs = (
+                self.paragraph_vectorizer_.transform(flat)
+                if flat
+                else sparse.csr_matrix((0, len(self.paragraph_vectorizer_.vocabulary_)))
+            )
         owner = np.repeat(np.arange(len(cases)), [len(p) for p in cases.paragraphs])
         embeddings = self.embedding_scaler_.transform(self._pooled(cases))
         numeric = self.numeric_imputer_.transform(self._numeric_frame(cases))

@@ -5,16 +5,18 @@ import numpy as np
 import pytest
 
 from data.echr import read_split
-from features.chunking import ParagraphChunker
+from features.chunking import ParagraphChunker, spread_positions
 from features.embedding import SentenceEmbedder
-from models import precedents
 from models.precedents import (
+    MAX_QUERY_PASSAGES,
+    CaseNotIndexedError,
     IndexUnavailableError,
     PrecedentIndex,
     SearchFilters,
+    build,
     build_index,
-    query_vectors,
 )
+from models.precedents import index as index_module
 
 N_CASES = 80
 
@@ -43,11 +45,6 @@ def index(index_root) -> PrecedentIndex:
     return PrecedentIndex.load(index_root, "echr")
 
 
-def _query(text_paragraphs, parts):
-    embedder, chunker = parts
-    return query_vectors(list(text_paragraphs), embedder, chunker, max_chunks=64)
-
-
 def test_manifest_versions_the_index(index, corpus):
     manifest = index.manifest
     assert manifest.n_cases == len(index) == N_CASES
@@ -63,7 +60,7 @@ def test_a_cases_own_facts_retrieve_it_first(index, corpus, parts):
     such a case may miss the top from its own full facts (the full profile indexes all)."""
     first = 0
     for record in corpus.records[:25]:
-        hits = index.search(_query(record.paragraphs, parts), k=3, mode="semantic")
+        hits = index.search(index.embed_query(record.paragraphs), k=3, mode="semantic")
         if hits[0].case.case_id == record.case_id:
             first += 1
             assert hits[0].score > 0.7
@@ -106,7 +103,7 @@ def test_best_passage_is_shown_with_its_paragraph_numbers(index, corpus):
 
 
 def test_results_carry_outcome_and_at_most_three_passages(index, corpus, parts):
-    hits = index.search(_query(corpus.records[3].paragraphs, parts), k=5, mode="semantic")
+    hits = index.search(index.embed_query(corpus.records[3].paragraphs), k=5, mode="semantic")
     outcomes = {o.case_id: o for o in corpus.outcomes}
     for hit in hits:
         assert hit.case.outcome == outcomes[hit.case.case_id].label
@@ -115,7 +112,7 @@ def test_results_carry_outcome_and_at_most_three_passages(index, corpus, parts):
 
 
 def test_filters_exclude_what_they_should(index, corpus, parts):
-    query = _query(corpus.records[0].paragraphs, parts)
+    query = index.embed_query(corpus.records[0].paragraphs)
     respondent = corpus.records[0].parties[0]
     only_state = index.search(query, k=50, filters=SearchFilters(respondent=respondent))
     assert only_state and all(respondent in h.case.parties for h in only_state)
@@ -157,7 +154,7 @@ def test_crashed_build_leaves_the_previous_index_serving(index_root, corpus, par
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(precedents, "_write_lines", crash)
+    monkeypatch.setattr(build, "_write_lines", crash)
     with pytest.raises(OSError, match="disk full"):
         build_index(corpus.subset(range(20)), embedder, chunker, 2, index_root)
     assert (index_root / "echr" / "CURRENT").read_text() == before
@@ -173,7 +170,7 @@ def test_rebuilding_the_same_data_reuses_the_version(index_root, corpus, parts):
         ).read_text()
     )
     again = build_index(corpus, embedder, chunker, 2, index_root)
-    assert json.loads((again / "manifest.json").read_text())["built_at"] == manifest["built_at"]
+    assert again.built_at == manifest["built_at"] and again.version == manifest["version"]
 
 
 def test_empty_query_returns_nothing(index):
@@ -190,7 +187,7 @@ def test_keyword_mode_finds_a_rare_term(index, corpus):
     for row in range(index.manifest.n_chunks):
         case = index.cases[int(index.chunk_case[row])].case_id
         texts.setdefault(case, []).append(
-            precedents._read_line(index.directory / "passages", index._passage_offsets, row)
+            index_module._read_line(index.directory / "passages", index._passage_offsets, row)
         )
     counts = Counter(
         w.lower() for t in texts.values() for w in set(re.findall(r"[A-Z][a-z]{6,}", " ".join(t)))
@@ -214,7 +211,7 @@ def test_keyword_mode_finds_a_rare_term(index, corpus):
 def test_hybrid_differs_from_both_parts_when_they_disagree(index, corpus, parts):
     for record in corpus.records[:40]:
         text = record.paragraphs[-1]
-        vectors = _query([text], parts)
+        vectors = index.embed_query([text])
         semantic = [h.case.case_id for h in index.search(vectors, text, 10, mode="semantic")]
         keyword = [h.case.case_id for h in index.search(vectors, text, 10, mode="keyword")]
         if semantic[:3] != keyword[:3]:
@@ -228,7 +225,7 @@ def test_hybrid_differs_from_both_parts_when_they_disagree(index, corpus, parts)
 
 def test_articles_filter_keeps_cases_that_ruled_on_them(index, corpus, parts):
     hits = index.search(
-        _query(corpus.records[0].paragraphs, parts),
+        index.embed_query(corpus.records[0].paragraphs),
         "",
         k=N_CASES,
         filters=SearchFilters(articles=("6",)),
@@ -244,7 +241,7 @@ def test_ann_path_agrees_with_exact_search(tmp_path, corpus, parts):
     graph = PrecedentIndex.load(tmp_path, "echr")
     assert graph.ann is not None and graph.manifest.ann.startswith("hnsw")
     for record in corpus.records[:15]:
-        query = _query(record.paragraphs, parts)
+        query = graph.embed_query(record.paragraphs)
         approximate = graph.search(query, k=5, mode="semantic")
         exact = graph.search(query, k=5, mode="semantic", exact=True)
         assert approximate[0].case.case_id == exact[0].case.case_id == record.case_id
@@ -253,3 +250,51 @@ def test_ann_path_agrees_with_exact_search(tmp_path, corpus, parts):
     (tmp_path / "echr" / version / "ann.faiss").write_bytes(b"broken")
     with pytest.raises(IndexUnavailableError, match="unreadable"):
         PrecedentIndex.load(tmp_path, "echr")
+
+
+def _copy_of(index_root: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(index_root, copy)
+    return copy / "echr" / (copy / "echr" / "CURRENT").read_text()
+
+
+def test_an_index_with_files_of_different_lengths_is_refused(index_root, tmp_path):
+    version = _copy_of(index_root, tmp_path)
+    chunk_case = np.load(version / "chunk_case.npy")
+    np.save(version / "chunk_case.npy", chunk_case[:-1])
+    with pytest.raises(IndexUnavailableError, match="inconsistent"):
+        PrecedentIndex.load(tmp_path / "copy", "echr")
+
+
+def test_an_index_built_with_another_encoder_is_refused(index_root, tmp_path):
+    version = _copy_of(index_root, tmp_path)
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["embedding_model_id"] = "sentence-transformers/some-other-model"
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexUnavailableError, match=r"was built with .*some-other-model"):
+        PrecedentIndex.load(tmp_path / "copy", "echr")
+
+
+def test_the_index_embeds_a_text_query_as_it_embedded_its_own_passages(index, corpus, parts):
+    embedder, chunker = parts
+    record = corpus.records[3]
+    vectors = index.embed_query(record.paragraphs)
+    chunks = chunker.chunk(record.paragraphs)
+    picks = spread_positions(len(chunks), MAX_QUERY_PASSAGES)
+    expected = embedder.transform([chunks[i].text for i in picks])
+    np.testing.assert_allclose(vectors, expected, atol=1e-6)
+    assert len(index.embed_query(record.paragraphs, max_passages=2)) == min(2, len(chunks))
+    by_text = index.search_text(record.text, k=5)
+    by_parts = index.search(vectors, record.text, k=5)
+    assert [h.case.case_id for h in by_text] == [h.case.case_id for h in by_parts]
+    assert by_text[0].case.case_id == record.case_id
+
+
+def test_more_like_a_case_excludes_it_and_refuses_an_unknown_one(index, corpus):
+    case_id = corpus.records[0].case_id
+    hits = index.search_case(case_id, k=5)
+    assert hits and case_id not in {h.case.case_id for h in hits}
+    with pytest.raises(CaseNotIndexedError, match="not in the echr index"):
+        index.search_case("001-none")

@@ -28,8 +28,15 @@ def _fields(record) -> dict:
 def test_health_reports_model_and_index(client):
     body = client.get("/health").json()
     assert body["status"] == "ok"
-    assert body["datasets"]["echr"]["model"] == {"ready": True, "version": "1", "detail": None}
-    assert body["datasets"]["echr"]["index"]["ready"]
+    echr = body["datasets"]["echr"]
+    assert echr["model"] == {"ready": True, "version": "1", "detail": None}
+    assert echr["index"]["ready"]
+    # Trained and indexed on the same data with the same encoder: a pair, recorded as one.
+    assert echr["pair"] == {
+        "matches": True,
+        "detail": None,
+        "recorded_index_version": echr["index"]["version"],
+    }
 
 
 def test_predict_returns_probabilities_reasons_and_model(client, train_slice, trained_home):
@@ -278,3 +285,99 @@ def test_a_wrong_method_is_answered_with_what_is_allowed(client):
     response = client.get("/v1/predict")
     assert response.status_code == 405 and response.headers["allow"] == "POST"
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_model_and_an_index_of_other_data_are_reported_as_not_belonging_together(
+    trained_home, tmp_path
+):
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(trained_home, home)
+    version = (home / "indexes" / "echr" / "CURRENT").read_text()
+    manifest_path = home / "indexes" / "echr" / version / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["data_fingerprint"] = "0123456789abcdef"
+    manifest_path.write_text(json.dumps(manifest))
+    with TestClient(create_app(_settings(home))) as mismatched:
+        health = mismatched.get("/health").json()
+        pair = health["datasets"]["echr"]["pair"]
+        assert health["status"] == "degraded" and pair["matches"] is False
+        assert "01234567" in pair["detail"] and "casecast index" in pair["detail"]
+
+
+def test_a_failed_audit_write_answers_503_and_hands_out_nothing(trained_home, tmp_path):
+    unwritable = tmp_path / "audit-is-a-folder"
+    unwritable.mkdir()
+    with TestClient(create_app(_settings(trained_home, audit_log=unwritable))) as broken:
+        response = broken.post("/v1/predict", json={"text": "The applicant was detained."})
+        assert response.status_code == 503
+        error = response.json()["error"]
+        assert error["code"] == "unavailable" and "audit log" in error["message"]
+        assert "probability" not in response.text
+        assert broken.get("/health").status_code == 200
+
+
+def test_an_unexpected_error_is_a_logged_500_and_the_server_goes_on(trained_home, monkeypatch):
+    app = create_app(_settings(trained_home))
+    with TestClient(app, raise_server_exceptions=False) as client_:
+        services = app.state.services
+
+        def fail(*args, **kwargs):
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(services, "predict", fail)
+        response = client_.post(
+            "/v1/predict", json={"text": "x y z"}, headers={"X-Request-ID": "req-42"}
+        )
+        assert response.status_code == 500
+        assert response.json()["error"] == {
+            "code": "internal_error",
+            "message": "unexpected server error; it was logged with this request id",
+            "request_id": "req-42",
+        }
+        monkeypatch.undo()
+        assert client_.post("/v1/predict", json={"text": "x y z"}).status_code == 200
+
+
+def test_concurrent_requests_get_their_own_answers_and_audit_records(
+    trained_home, tmp_path, train_slice
+):
+    import asyncio
+
+    import httpx
+
+    audit = tmp_path / "audit.jsonl"
+    app = create_app(_settings(trained_home, audit_log=audit))
+    records = train_slice.records[:12]
+    with TestClient(app) as sequential:  # runs the lifespan; answers one at a time
+        expected = [
+            sequential.post("/v1/predict", json={"text": r.text, "explain": False}).json()
+            for r in records
+        ]
+        expected_hits = [
+            sequential.post("/v1/precedents/search", json={"text": r.text, "k": 3}).json()
+            for r in records
+        ]
+
+        async def all_at_once() -> list[httpx.Response]:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://casecast") as c:
+                return await asyncio.gather(
+                    *(c.post("/v1/predict", json={"text": r.text, "explain": False})
+                      for r in records),
+                    *(c.post("/v1/precedents/search", json={"text": r.text, "k": 3})
+                      for r in records),
+                )  # fmt: skip
+
+        answers = asyncio.run(all_at_once())
+    predictions, searches = answers[: len(records)], answers[len(records) :]
+    assert all(a.status_code == 200 for a in answers)
+    for answer, before in zip(predictions, expected, strict=True):
+        assert answer.json()["probability"] == pytest.approx(before["probability"], abs=1e-9)
+    assert len({a.json()["request_id"] for a in predictions}) == len(records)
+    for answer, before in zip(searches, expected_hits, strict=True):
+        assert answer.json()["results"] == before["results"]
+    logged = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert len(logged) == 2 * len(records)  # the sequential and the concurrent predictions
+    assert {e["request_id"] for e in logged} >= {a.json()["request_id"] for a in predictions}

@@ -1,4 +1,4 @@
-from serving.services import group_record, track_record
+from serving.records import group_record, track_record
 
 
 def _card(accuracy: float, majority: float, outcome: str = "petitioner_wins") -> dict:

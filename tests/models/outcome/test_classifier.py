@@ -283,3 +283,11 @@ def test_probabilities_are_restated_for_a_class_mix(fitted, frame_and_labels):
     assert (later[:, 1] > proba[:, 1]).all() and np.allclose(later.sum(axis=1), 1)
     with pytest.raises(ValueError, match="one positive share per class"):
         fitted.at_class_mix(proba, [1.0, 0.0])
+
+
+@pytest.mark.parametrize("text", ["0", "The applicant was detained.", "x"])
+def test_a_text_of_one_short_passage_is_estimated_and_explained(fitted, text):
+    """Occluding the only passage leaves no paragraph at all: still an answer, not a crash."""
+    details = fitted.predict_details(pd.DataFrame({"text": [text]}), explain=True)
+    assert np.isclose(details.probabilities.sum(), 1) and details.reasons is not None
+    assert all(abs(r.effect) <= 1 for r in details.reasons[0])

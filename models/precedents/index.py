@@ -26,205 +26,50 @@ whole case says what a dispute is about better than its single closest paragraph
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import os
-import shutil
-import time
-import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from data.schema import CaseOutcome, CaseRecord, Corpus
+from data.schema import PARAGRAPH_SEPARATOR
+from data.text import split_paragraphs
 from features.chunking import ParagraphChunker, spread_positions
 from features.embedding import SentenceEmbedder
-
-FORMAT = 2
-CURRENT = "CURRENT"
-PASSAGES_PER_CASE = 3
-RANK_DECAY = 0.25  # weight of a case's k-th best passage is RANK_DECAY ** (k - 1)
-RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
-ANN_MIN_PASSAGES = 100_000  # below this, exact search is fast enough and exact
-# Chosen with benchmarks/ann_search.py for recall@10 against exact search (docs/decisions.md).
-HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 200, 512
-ANN_CANDIDATES = 400  # passages fetched per query passage before filters and aggregation
-Mode = Literal["semantic", "keyword", "hybrid"]
-MODES: tuple[Mode, ...] = ("semantic", "keyword", "hybrid")
-
-
-class IndexUnavailableError(RuntimeError):
-    """No usable index on disk; the message says how to build one."""
-
-
-@dataclass(frozen=True)
-class CaseSummary:
-    case_id: str
-    dataset: str
-    title: str
-    year: int | None
-    court: str | None
-    parties: list[str]
-    outcome: str
-    violated: list[str]
-    examined: list[str]  # articles ruled on, violated or not
-    n_paragraphs: int
-
-
-@dataclass(frozen=True)
-class Passage:
-    paragraphs: tuple[int, int]  # 1-based, inclusive
-    text: str
-    score: float
-
-
-@dataclass(frozen=True)
-class PrecedentHit:
-    case: CaseSummary
-    score: float
-    passages: list[Passage]
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    respondent: str | None = None
-    year_min: int | None = None
-    year_max: int | None = None
-    outcome: str | None = None
-    court: str | None = None
-    articles: tuple[str, ...] = ()  # cases that ruled on any of these
-    exclude_case_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class IndexManifest:
-    dataset: str
-    version: str
-    embedding_model: str
-    embedding_model_id: str
-    embedding_max_seq_length: int
-    data_fingerprint: str
-    chunk_tokens: int
-    chunk_overlap: int
-    max_chunks_per_case: int
-    n_cases: int
-    n_chunks: int
-    dimension: int
-    built_at: str
-    build_seconds: float
-    language: str = "en"
-    ann: str = "none"
-    format: int = FORMAT
-    sources: list[str] = field(default_factory=list)
-
-
-def index_version(
-    fingerprint: str,
-    embedder: SentenceEmbedder,
-    chunker: ParagraphChunker,
-    max_chunks_per_case: int,
-) -> str:
-    model = embedder.model_id_.rstrip("/").split("/")[-1]
-    return (
-        f"{fingerprint}-{model}-{embedder.max_seq_length_}-c{chunker.max_tokens}"
-        f"o{chunker.overlap_tokens}k{max_chunks_per_case}-f{FORMAT}"
-    )
-
-
-def build_index(
-    corpus: Corpus,
-    embedder: SentenceEmbedder,
-    chunker: ParagraphChunker,
-    max_chunks_per_case: int,
-    root: Path,
-    progress: Callable[[int], None] | None = None,
-    on_total: Callable[[int], None] | None = None,
-    language: str = "en",
-    ann_min_passages: int = ANN_MIN_PASSAGES,
-) -> Path:
-    """Embed (through the cache), index words and vectors, write a new version, make it
-    CURRENT. ``language`` picks the keyword index's stop words."""
-    started = time.perf_counter()
-    dataset_dir = root / corpus.dataset
-    dataset_dir.mkdir(parents=True, exist_ok=True)
-    fingerprint = corpus.fingerprint()
-    version = index_version(fingerprint, embedder, chunker, max_chunks_per_case)
-    target = dataset_dir / version
-    if _complete(target):
-        _point_current(dataset_dir, version)
-        return target
-
-    kept = [(r, o) for r, o in zip(corpus.records, corpus.outcomes, strict=True) if r.paragraphs]
-    chunk_lists = [chunker.chunk(r.paragraphs) for r, _ in kept]
-    picks = [spread_positions(len(c), max_chunks_per_case) for c in chunk_lists]
-    chunks = [chunk_lists[i][j] for i, p in enumerate(picks) for j in p]
-    if on_total is not None:
-        on_total(len(chunks))
-    vectors = embedder.transform([c.text for c in chunks], progress=progress)
-
-    scratch = dataset_dir / f".build-{uuid.uuid4().hex[:8]}"
-    scratch.mkdir()
-    try:
-        np.save(scratch / "vectors.npy", vectors)
-        np.save(
-            scratch / "chunk_case.npy",
-            np.repeat(np.arange(len(kept), dtype=np.int32), [len(p) for p in picks]),
-        )
-        np.save(
-            scratch / "chunk_span.npy",
-            np.asarray(
-                [(c.first_paragraph, c.last_paragraph) for c in chunks], dtype=np.int32
-            ).reshape(-1, 2),
-        )
-        _write_lines(scratch / "passages", (c.text for c in chunks))
-        _write_lines(scratch / "documents", (list(r.paragraphs) for r, _ in kept))
-        _write_keyword_index(scratch / "keyword", [c.text for c in chunks], language)
-        ann = "none"
-        if len(chunks) >= ann_min_passages:
-            _write_ann_index(scratch / "ann.faiss", vectors)
-            ann = f"hnsw-m{HNSW_M}"
-        summaries = [asdict(_summary(r, o)) for r, o in kept]
-        (scratch / "cases.json").write_text(json.dumps(summaries, ensure_ascii=False))
-        manifest = IndexManifest(
-            dataset=corpus.dataset,
-            version=version,
-            embedding_model=embedder.model,
-            embedding_model_id=embedder.model_id_,
-            embedding_max_seq_length=embedder.max_seq_length_,
-            data_fingerprint=fingerprint,
-            chunk_tokens=chunker.max_tokens,
-            chunk_overlap=chunker.overlap_tokens,
-            max_chunks_per_case=max_chunks_per_case,
-            n_cases=len(kept),
-            n_chunks=len(chunks),
-            dimension=int(vectors.shape[1]),
-            built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            build_seconds=round(time.perf_counter() - started, 1),
-            language=language,
-            ann=ann,
-            sources=list(corpus.sources),
-        )
-        # The manifest goes last: a folder without one is an unfinished build.
-        (scratch / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2))
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(scratch, target)
-    finally:
-        if scratch.exists():
-            shutil.rmtree(scratch, ignore_errors=True)
-    _point_current(dataset_dir, version)
-    return target
+from models.precedents.build import read_manifest
+from models.precedents.types import (
+    ANN_CANDIDATES,
+    CURRENT,
+    FORMAT,
+    HNSW_EF_SEARCH,
+    MAX_QUERY_PASSAGES,
+    MODES,
+    PASSAGES_PER_CASE,
+    RANK_DECAY,
+    RRF_K,
+    CaseNotIndexedError,
+    CaseSummary,
+    IndexUnavailableError,
+    Mode,
+    Passage,
+    PrecedentHit,
+    SearchFilters,
+)
 
 
 class PrecedentIndex:
     """A loaded index version. Thread-safe for concurrent searches (read-only state)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, embedding_cache: Path | None = None) -> None:
         self.directory = directory
+        self.embedding_cache = embedding_cache
+        self._query_lock = threading.Lock()
+        self._query_side: tuple[SentenceEmbedder, ParagraphChunker] | None = None
         try:
-            self.manifest = IndexManifest(**json.loads((directory / "manifest.json").read_text()))
+            self.manifest = read_manifest(directory)
             if self.manifest.format != FORMAT:
                 raise ValueError(f"format {self.manifest.format}, this server reads {FORMAT}")
             self.vectors = np.load(directory / "vectors.npy")
@@ -261,14 +106,88 @@ class PrecedentIndex:
         self.case_centroids = _case_centroids(self.vectors, self.chunk_case, self._case_starts)
 
     @classmethod
-    def load(cls, root: Path, dataset: str) -> PrecedentIndex:
+    def load(cls, root: Path, dataset: str, embedding_cache: Path | None = None) -> PrecedentIndex:
+        """The ``CURRENT`` version of ``dataset``'s index, with its query encoder loaded and
+        checked (``embedding_cache``: read and fill a cache with query vectors)."""
         pointer = root / dataset / CURRENT
         if not pointer.is_file():
             raise IndexUnavailableError(
                 f"no precedent index for {dataset} in {root}: "
                 f"run `casecast index --dataset {dataset}`"
             )
-        return cls(root / dataset / pointer.read_text().strip())
+        index = cls(root / dataset / pointer.read_text().strip(), embedding_cache)
+        index.query_side()
+        return index
+
+    def query_side(self) -> tuple[SentenceEmbedder, ParagraphChunker]:
+        """The encoder and chunker the index was built with, loaded once; an encoder that
+        loads as another model than the one recorded makes the index unusable."""
+        with self._query_lock:
+            if self._query_side is None:
+                manifest = self.manifest
+                try:
+                    embedder = SentenceEmbedder(
+                        model=manifest.embedding_model,
+                        max_seq_length=manifest.embedding_max_seq_length,
+                        cache_dir=self.embedding_cache,
+                    ).fit()
+                except RuntimeError as error:
+                    raise IndexUnavailableError(str(error)) from error
+                if embedder.model_id_ != manifest.embedding_model_id:
+                    raise IndexUnavailableError(
+                        f"index {manifest.version} was built with {manifest.embedding_model_id}"
+                        f" but {manifest.embedding_model} loads {embedder.model_id_} here: "
+                        f"rebuild it with `casecast index --dataset {manifest.dataset}`"
+                    )
+                chunker = ParagraphChunker(manifest.chunk_tokens, manifest.chunk_overlap).fit()
+                self._query_side = (embedder, chunker)
+            return self._query_side
+
+    def embed_query(
+        self, paragraphs: Sequence[str], max_passages: int = MAX_QUERY_PASSAGES
+    ) -> np.ndarray:
+        """A query's passage vectors, chunked and embedded as the index's own passages (at
+        most ``max_passages``, spread over the text, embedded in one batch)."""
+        embedder, chunker = self.query_side()
+        chunks = chunker.chunk(paragraphs)
+        picks = spread_positions(len(chunks), max_passages)
+        return embedder.transform([chunks[i].text for i in picks])
+
+    def search_text(
+        self,
+        text: str | Sequence[str],
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        mode: Mode = "hybrid",
+        max_passages: int = MAX_QUERY_PASSAGES,
+        exact: bool = False,
+    ) -> list[PrecedentHit]:
+        """The cases closest to a text (or to its paragraphs, already split)."""
+        paragraphs = split_paragraphs(text) if isinstance(text, str) else list(text)
+        vectors = np.zeros((0, self.manifest.dimension), dtype=np.float32)
+        if mode != "keyword":
+            vectors = self.embed_query(paragraphs, max_passages)
+        return self.search(
+            vectors, PARAGRAPH_SEPARATOR.join(paragraphs), k, filters, mode, exact=exact
+        )
+
+    def search_case(
+        self,
+        case_id: str,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[PrecedentHit]:
+        """More like an indexed case, from its stored vectors and words; itself excluded."""
+        position = self.position(case_id)
+        found = self.case(case_id)
+        if position is None or found is None:
+            raise CaseNotIndexedError(f"case {case_id} is not in the {self.manifest.dataset} index")
+        filters = filters or SearchFilters()
+        excluded = (*filters.exclude_case_ids, case_id)
+        filters = dataclasses.replace(filters, exclude_case_ids=excluded)
+        text = PARAGRAPH_SEPARATOR.join(found[1])
+        return self.search(self.case_vectors(position), text, k, filters, mode)
 
     def __len__(self) -> int:
         return len(self.cases)
@@ -317,8 +236,8 @@ class PrecedentIndex:
         passage_order = (
             per_mode[mode] if mode != "hybrid" else _reciprocal_rank_fusion(list(per_mode.values()))
         )
-        shown = per_mode.get("semantic", per_mode.get("keyword"))
-        assert shown is not None
+        # Passage scores shown: semantic similarity where there is one, else BM25.
+        shown = per_mode["semantic"] if "semantic" in per_mode else per_mode["keyword"]
         return [
             self._hit(int(c), float(scores[c]), passage_order, shown, passages_per_case)
             for c in top
@@ -485,13 +404,10 @@ def _reciprocal_rank_fusion(case_scores: Sequence[np.ndarray]) -> np.ndarray:
     return fused
 
 
-def _write_keyword_index(directory: Path, texts: list[str], language: str) -> None:
-    import bm25s
-
-    tokens = bm25s.tokenize(texts, stopwords=language, show_progress=False)
-    keyword = bm25s.BM25()
-    keyword.index(tokens, show_progress=False)
-    keyword.save(str(directory), show_progress=False)
+def _read_line(stem: Path, offsets: np.ndarray, row: int) -> Any:
+    with stem.with_suffix(".jsonl").open("rb") as handle:
+        handle.seek(int(offsets[row]))
+        return json.loads(handle.read(int(offsets[row + 1] - offsets[row])))
 
 
 def _load_keyword_index(directory: Path) -> Any:
@@ -502,15 +418,6 @@ def _load_keyword_index(directory: Path) -> Any:
     return bm25s.BM25.load(str(directory), show_progress=False)
 
 
-def _write_ann_index(path: Path, vectors: np.ndarray) -> None:
-    import faiss
-
-    graph = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
-    graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-    graph.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(graph, str(path))
-
-
 def _load_ann_index(path: Path) -> Any:
     import faiss
 
@@ -518,57 +425,3 @@ def _load_ann_index(path: Path) -> Any:
         return faiss.read_index(str(path))
     except RuntimeError as error:  # FAISS reports a bad file as RuntimeError
         raise OSError(str(error)) from error
-
-
-def query_vectors(
-    text_paragraphs: Sequence[str],
-    embedder: SentenceEmbedder,
-    chunker: ParagraphChunker,
-    max_chunks: int,
-) -> np.ndarray:
-    """Embed a query the way the index was built, bounded to ``max_chunks`` passages."""
-    chunks = chunker.chunk(text_paragraphs)
-    picks = spread_positions(len(chunks), max_chunks)
-    return embedder.transform([chunks[i].text for i in picks])
-
-
-def _summary(record: CaseRecord, outcome: CaseOutcome) -> CaseSummary:
-    return CaseSummary(
-        case_id=record.case_id,
-        dataset=record.dataset,
-        title=record.title,
-        year=record.decision_year,
-        court=record.court,
-        parties=list(record.parties),
-        outcome=outcome.label,
-        violated=list(outcome.violated),
-        examined=sorted(set(outcome.violated) | set(outcome.non_violated)),
-        n_paragraphs=len(record.paragraphs),
-    )
-
-
-def _write_lines(stem: Path, items: Iterable[Any]) -> None:
-    """A JSON-lines file plus byte offsets, so one item is read without the rest."""
-    offsets = [0]
-    with stem.with_suffix(".jsonl").open("wb") as out:
-        for item in items:
-            data = json.dumps(item, ensure_ascii=False).encode("utf-8") + b"\n"
-            out.write(data)
-            offsets.append(offsets[-1] + len(data))
-    np.save(stem.with_suffix(".offsets.npy"), np.asarray(offsets, dtype=np.int64))
-
-
-def _read_line(stem: Path, offsets: np.ndarray, row: int) -> Any:
-    with stem.with_suffix(".jsonl").open("rb") as handle:
-        handle.seek(int(offsets[row]))
-        return json.loads(handle.read(int(offsets[row + 1] - offsets[row])))
-
-
-def _complete(directory: Path) -> bool:
-    return (directory / "manifest.json").is_file()
-
-
-def _point_current(dataset_dir: Path, version: str) -> None:
-    pointer = dataset_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
-    pointer.write_text(version)
-    os.replace(pointer, dataset_dir / CURRENT)

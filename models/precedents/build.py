@@ -1,0 +1,186 @@
+"""Building an index version: embed (through the cache), index words and vectors, write a
+new folder atomically, point ``CURRENT`` at it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from data.schema import CaseOutcome, CaseRecord, Corpus
+from features.chunking import ParagraphChunker, spread_positions
+from features.embedding import SentenceEmbedder
+from models.precedents.types import (
+    ANN_MIN_PASSAGES,
+    CURRENT,
+    FORMAT,
+    HNSW_EF_CONSTRUCTION,
+    HNSW_M,
+    CaseSummary,
+    IndexManifest,
+)
+
+
+def index_version(
+    fingerprint: str,
+    embedder: SentenceEmbedder,
+    chunker: ParagraphChunker,
+    max_chunks_per_case: int,
+) -> str:
+    model = embedder.model_id_.rstrip("/").split("/")[-1]
+    return (
+        f"{fingerprint}-{model}-{embedder.max_seq_length_}-c{chunker.max_tokens}"
+        f"o{chunker.overlap_tokens}k{max_chunks_per_case}-f{FORMAT}"
+    )
+
+
+def build_index(
+    corpus: Corpus,
+    embedder: SentenceEmbedder,
+    chunker: ParagraphChunker,
+    max_chunks_per_case: int,
+    root: Path,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+    language: str = "en",
+    ann_min_passages: int = ANN_MIN_PASSAGES,
+) -> IndexManifest:
+    """Embed (through the cache), index words and vectors, write a new version, make it
+    CURRENT, and return its manifest (the folder is ``root / dataset / version``).
+    ``language`` picks the keyword index's stop words."""
+    started = time.perf_counter()
+    dataset_dir = root / corpus.dataset
+    dataset_dir.mkdir(parents=True, exist_ok=True)
+    fingerprint = corpus.fingerprint()
+    version = index_version(fingerprint, embedder, chunker, max_chunks_per_case)
+    target = dataset_dir / version
+    if _complete(target):
+        _point_current(dataset_dir, version)
+        return read_manifest(target)
+
+    kept = [(r, o) for r, o in zip(corpus.records, corpus.outcomes, strict=True) if r.paragraphs]
+    chunk_lists = [chunker.chunk(r.paragraphs) for r, _ in kept]
+    picks = [spread_positions(len(c), max_chunks_per_case) for c in chunk_lists]
+    chunks = [chunk_lists[i][j] for i, p in enumerate(picks) for j in p]
+    if on_total is not None:
+        on_total(len(chunks))
+    vectors = embedder.transform([c.text for c in chunks], progress=progress)
+
+    scratch = dataset_dir / f".build-{uuid.uuid4().hex[:8]}"
+    scratch.mkdir()
+    try:
+        np.save(scratch / "vectors.npy", vectors)
+        np.save(
+            scratch / "chunk_case.npy",
+            np.repeat(np.arange(len(kept), dtype=np.int32), [len(p) for p in picks]),
+        )
+        np.save(
+            scratch / "chunk_span.npy",
+            np.asarray(
+                [(c.first_paragraph, c.last_paragraph) for c in chunks], dtype=np.int32
+            ).reshape(-1, 2),
+        )
+        _write_lines(scratch / "passages", (c.text for c in chunks))
+        _write_lines(scratch / "documents", (list(r.paragraphs) for r, _ in kept))
+        _write_keyword_index(scratch / "keyword", [c.text for c in chunks], language)
+        ann = "none"
+        if len(chunks) >= ann_min_passages:
+            _write_ann_index(scratch / "ann.faiss", vectors)
+            ann = f"hnsw-m{HNSW_M}"
+        summaries = [asdict(_summary(r, o)) for r, o in kept]
+        (scratch / "cases.json").write_text(json.dumps(summaries, ensure_ascii=False))
+        manifest = IndexManifest(
+            dataset=corpus.dataset,
+            version=version,
+            embedding_model=embedder.model,
+            embedding_model_id=embedder.model_id_,
+            embedding_max_seq_length=embedder.max_seq_length_,
+            data_fingerprint=fingerprint,
+            chunk_tokens=chunker.max_tokens,
+            chunk_overlap=chunker.overlap_tokens,
+            max_chunks_per_case=max_chunks_per_case,
+            n_cases=len(kept),
+            n_chunks=len(chunks),
+            dimension=int(vectors.shape[1]),
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            build_seconds=round(time.perf_counter() - started, 1),
+            language=language,
+            ann=ann,
+            sources=list(corpus.sources),
+        )
+        # The manifest goes last: a folder without one is an unfinished build.
+        (scratch / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2))
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(scratch, target)
+    finally:
+        if scratch.exists():
+            shutil.rmtree(scratch, ignore_errors=True)
+    _point_current(dataset_dir, version)
+    return manifest
+
+
+def _summary(record: CaseRecord, outcome: CaseOutcome) -> CaseSummary:
+    return CaseSummary(
+        case_id=record.case_id,
+        dataset=record.dataset,
+        title=record.title,
+        year=record.decision_year,
+        court=record.court,
+        parties=list(record.parties),
+        outcome=outcome.label,
+        violated=list(outcome.violated),
+        examined=sorted(set(outcome.violated) | set(outcome.non_violated)),
+        n_paragraphs=len(record.paragraphs),
+    )
+
+
+def _write_lines(stem: Path, items: Iterable[Any]) -> None:
+    """A JSON-lines file plus byte offsets, so one item is read without the rest."""
+    offsets = [0]
+    with stem.with_suffix(".jsonl").open("wb") as out:
+        for item in items:
+            data = json.dumps(item, ensure_ascii=False).encode("utf-8") + b"\n"
+            out.write(data)
+            offsets.append(offsets[-1] + len(data))
+    np.save(stem.with_suffix(".offsets.npy"), np.asarray(offsets, dtype=np.int64))
+
+
+def read_manifest(directory: Path) -> IndexManifest:
+    return IndexManifest(**json.loads((directory / "manifest.json").read_text()))
+
+
+def _complete(directory: Path) -> bool:
+    return (directory / "manifest.json").is_file()
+
+
+def _point_current(dataset_dir: Path, version: str) -> None:
+    pointer = dataset_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
+    pointer.write_text(version)
+    os.replace(pointer, dataset_dir / CURRENT)
+
+
+def _write_keyword_index(directory: Path, texts: list[str], language: str) -> None:
+    import bm25s
+
+    tokens = bm25s.tokenize(texts, stopwords=language, show_progress=False)
+    keyword = bm25s.BM25()
+    keyword.index(tokens, show_progress=False)
+    keyword.save(str(directory), show_progress=False)
+
+
+def _write_ann_index(path: Path, vectors: np.ndarray) -> None:
+    import faiss
+
+    graph = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    graph.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(graph, str(path))

@@ -1,0 +1,111 @@
+"""The outcome model of one data set as served: the registered pyfunc, its model card, and
+predictions with reasons worded for people."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from data.datasets import get_dataset
+from data.schema import TEXT_COLUMN
+from models.registry import ModelNotAvailableError, ModelVersionInfo, load_pyfunc, run_json
+from serving.errors import InvalidInputError
+from serving.records import track_record
+from serving.wording import reason_sentence
+
+log = logging.getLogger("casecast.serving")
+_CASTS = {
+    "string": str,
+    "long": int,
+    "integer": int,
+    "double": float,
+    "float": float,
+    "boolean": bool,
+}
+
+
+@dataclass
+class LoadedModel:
+    """A registered model as served: the pyfunc, its registry entry and its model card."""
+
+    model: Any
+    info: ModelVersionInfo
+    input_types: dict[str, str]
+    card: dict[str, Any] | None
+    track_record: dict[str, Any] | None
+
+
+@dataclass
+class OutcomeService:
+    dataset: str
+    uri: str
+    loaded: LoadedModel | None = None
+    error: str | None = None
+
+    def load(self) -> None:
+        try:
+            model, info = load_pyfunc(self.uri)
+        except ModelNotAvailableError as error:
+            self.loaded, self.error = None, str(error)
+            log.warning("%s", error)
+            return
+        card = run_json(info.run_id, "model_card.json")
+        schema = model.metadata.get_input_schema()
+        input_types = {c.name: str(c.type).split(".")[-1].lower() for c in schema.inputs}
+        self.loaded = LoadedModel(
+            model, info, input_types, card, track_record(card, info.params.get("validation_from"))
+        )
+        self.error = None
+
+    def require(self) -> LoadedModel:
+        if self.loaded is None:
+            raise ModelNotAvailableError(self.error or f"no model loaded from {self.uri}")
+        return self.loaded
+
+    def predict(
+        self, text: str, fields: dict[str, Any], explain: bool, top_k: int
+    ) -> dict[str, Any]:
+        loaded = self.require()
+        row = {TEXT_COLUMN: text, **self._typed(loaded, fields)}
+        answer = loaded.model.predict(
+            pd.DataFrame([row]), params={"explain": explain, "top_k": top_k}
+        )
+        first = answer.iloc[0]
+        label = str(first["label"])
+        classes = [c.removeprefix("p_") for c in answer.columns if c.startswith("p_")]
+        reasons = json.loads(first["reasons"]) if explain and "reasons" in answer else []
+        field_labels = get_dataset(self.dataset).field_labels
+        for reason in reasons:
+            reason["explanation"] = reason_sentence(reason, label, field_labels)
+        return {
+            "label": label,
+            "probability": float(first["probability"]),
+            "probabilities": [{"label": c, "probability": float(first[f"p_{c}"])} for c in classes],
+            "reasons": reasons,
+            "articles": json.loads(first["articles"]) if "articles" in answer else [],
+        }
+
+    def _typed(self, loaded: LoadedModel, fields: dict[str, Any]) -> dict[str, Any]:
+        allowed = {name for name in loaded.input_types if name != TEXT_COLUMN}
+        unknown = sorted(set(fields) - allowed)
+        if unknown:
+            raise InvalidInputError(
+                f"unknown field(s) {', '.join(unknown)} for {self.dataset}; "
+                f"this model reads: {', '.join(sorted(allowed)) or 'no fields'}"
+            )
+        typed = {}
+        for name, value in fields.items():
+            if value is None:
+                continue
+            cast = _CASTS.get(loaded.input_types[name], str)
+            try:
+                typed[name] = cast(value)
+            except (TypeError, ValueError):
+                raise InvalidInputError(
+                    f"field {name} must be {loaded.input_types[name]}, got {value!r}"
+                ) from None
+        return typed
