@@ -10,8 +10,20 @@ from typing import Any
 
 from data import echr, ru, scotus
 from data.fetch import fetch_echr
-from data.schema import Corpus
+from data.schema import CaseRecord, Corpus, DecidedCase
 from data.settings import DataSettings
+
+GroupOf = Callable[[CaseRecord], str | None]
+Relevance = Callable[[DecidedCase, DecidedCase], int]
+
+
+@dataclass(frozen=True)
+class GroupField:
+    """An input field a model-card group is formed from, with the names of coded values:
+    the server finds the group of a request's own value and reports on it."""
+
+    group: str  # the group kind, a key of ``DatasetSpec.groups``
+    values: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -32,8 +44,13 @@ class DatasetSpec:
     time_field: str = "year"  # the input that dates a case (orders the calibration hold-out)
     judge_field: str | None = None  # input naming the judge, read only with judge_features on
     per_article: bool = False  # outcomes list violated articles: also learn which ones
-    # Estimator settings chosen on this data set's temporal validation (see the README).
+    # Estimator settings chosen on this data set's temporal validation (docs/decisions.md).
     model_params: Mapping[str, Any] = field(default_factory=dict)
+    # Model-card groups (may read fields a model never reads: a card describes decisions).
+    groups: Mapping[str, GroupOf] = field(default_factory=dict)
+    group_fields: Mapping[str, GroupField] = field(default_factory=dict)
+    # How relevant a candidate is to a query case, graded in hindsight (0, 1, 2).
+    relevance: Relevance | None = None
 
 
 def _not_automated(name: str, where: str) -> Callable[[DataSettings], list[Path]]:
@@ -61,6 +78,9 @@ DATASETS: dict[str, DatasetSpec] = {
         validation_from=2011,
         field_labels={"respondent": "Respondent state", "year": "Year of the judgment"},
         per_article=True,
+        groups=echr.GROUPS,
+        group_fields={"respondent": GroupField("respondent state")},
+        relevance=echr.relevance,
     ),
     "scotus": DatasetSpec(
         name="scotus",
@@ -80,6 +100,9 @@ DATASETS: dict[str, DatasetSpec] = {
         # strong penalty keeps the meta learner off the rare SCDB codes. Trees and character
         # n-grams did not help here (docs/decisions.md).
         model_params={"class_weight": None, "meta_C": 0.1, "tree_features": 0, "char_features": 0},
+        groups=scotus.GROUPS,
+        group_fields={"issueArea": GroupField("issue area", scotus.ISSUE_AREAS)},
+        relevance=scotus.relevance,
     ),
     "ru": DatasetSpec(
         name="ru",
@@ -98,6 +121,9 @@ DATASETS: dict[str, DatasetSpec] = {
         # Six-class trees cost six times the binary ones and did not help; character
         # n-grams do, where one word takes many endings (docs/decisions.md).
         model_params={"tree_features": 0},
+        groups=ru.GROUPS,
+        group_fields={"proceeding": GroupField("proceeding")},
+        relevance=ru.relevance,
     ),
 }
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from data.schema import CaseOutcome, CaseRecord, Corpus
+from data.schema import CaseOutcome, CaseRecord, Corpus, DecidedCase, decade
 
 DATASET = "echr"
 JURISDICTION = "ECtHR"
@@ -102,3 +102,28 @@ def _lines(path: Path) -> Iterator[str]:
         for line in handle:
             if line.strip():
                 yield line
+
+
+def relevance(query: DecidedCase, candidate: DecidedCase) -> int:
+    """1 if the candidate ruled on an article the query case ruled on; 2 if on a shared
+    article both found the same (violation in both, or no violation in both)."""
+
+    def rulings(o: CaseOutcome) -> dict[str, bool]:
+        found = {a: False for a in o.non_violated}
+        found.update({a: True for a in o.violated})
+        return found
+
+    q, c = rulings(query.outcome), rulings(candidate.outcome)
+    shared = q.keys() & c.keys()
+    if not shared:
+        return 0
+    return 2 if any(q[a] == c[a] for a in shared) else 1
+
+
+# Group kinds of the model card; formation and importance may be grouped by, never read.
+GROUPS = {
+    "respondent state": lambda r: r.parties[0] if r.parties else None,
+    "formation": lambda r: r.court,
+    "importance": lambda r: r.metadata.get("importance"),
+    "decade": decade,
+}

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from data.schema import CaseOutcome, CaseRecord, Corpus
+from data.schema import CaseOutcome, CaseRecord, Corpus, DecidedCase, decade
 
 DATASET = "ru"
 JURISDICTION = "Russian courts of general jurisdiction"
@@ -117,3 +117,13 @@ def judge_name(intro: Any) -> str | None:
 
 def default_splits(data_dir: Path) -> list[Path]:
     return [data_dir / FOLDER / FILE]
+
+
+def relevance(query: DecidedCase, candidate: DecidedCase) -> int:
+    """1 for the same kind of proceeding; 2 for the same sanction as well."""
+    if query.record.court != candidate.record.court:
+        return 0
+    return 2 if query.outcome.label == candidate.outcome.label else 1
+
+
+GROUPS = {"proceeding": lambda r: r.court, "decade": decade}

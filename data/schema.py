@@ -54,6 +54,19 @@ class CaseOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class DecidedCase:
+    """A record with its outcome, for what is judged in hindsight (retrieval relevance)."""
+
+    record: CaseRecord
+    outcome: CaseOutcome
+
+
+def decade(record: CaseRecord) -> str | None:
+    """The decade of the decision, as a group ("2000s")."""
+    return f"{record.decision_year // 10 * 10}s" if record.decision_year else None
+
+
+@dataclass(frozen=True, slots=True)
 class Corpus:
     """Records and their outcomes, aligned by position."""
 

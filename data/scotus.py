@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from data.schema import CaseOutcome, CaseRecord, Corpus
+from data.schema import CaseOutcome, CaseRecord, Corpus, DecidedCase, decade
 from data.text import split_paragraphs, strip_html
 
 DATASET = "scotus"
@@ -133,3 +133,23 @@ def _code(value: Any) -> str | None:
 
 def _text(value: Any) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def relevance(query: DecidedCase, candidate: DecidedCase) -> int:
+    """1 for the same issue area; 2 for the same issue area and the same winning side."""
+    area = query.record.metadata.get("issue_area")
+    if not area or area != candidate.record.metadata.get("issue_area"):
+        return 0
+    return 2 if query.outcome.label == candidate.outcome.label else 1
+
+
+def issue_area(record: CaseRecord) -> str | None:
+    """The SCDB code the model reads, named; Oyez's own label where SCDB has none."""
+    return (
+        ISSUE_AREAS.get(record.inputs.get("issueArea") or "")
+        or record.metadata.get("issue_area")
+        or None
+    )
+
+
+GROUPS = {"issue area": issue_area, "term decade": decade}

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from data.datasets import get_dataset
 from data.schema import TEXT_COLUMN
+from models.card import CARD_ARTIFACT, OutcomeModelCard
 from models.registry import ModelNotAvailableError, ModelVersionInfo, load_pyfunc, run_json
 from serving.errors import InvalidInputError
 from serving.records import track_record
@@ -35,7 +37,7 @@ class LoadedModel:
     model: Any
     info: ModelVersionInfo
     input_types: dict[str, str]
-    card: dict[str, Any] | None
+    card: OutcomeModelCard | None
     track_record: dict[str, Any] | None
 
 
@@ -53,7 +55,7 @@ class OutcomeService:
             self.loaded, self.error = None, str(error)
             log.warning("%s", error)
             return
-        card = run_json(info.run_id, "model_card.json")
+        card = _read_card(info)
         schema = model.metadata.get_input_schema()
         input_types = {c.name: str(c.type).split(".")[-1].lower() for c in schema.inputs}
         self.loaded = LoadedModel(
@@ -109,3 +111,16 @@ class OutcomeService:
                     f"field {name} must be {loaded.input_types[name]}, got {value!r}"
                 ) from None
         return typed
+
+
+def _read_card(info: ModelVersionInfo) -> OutcomeModelCard | None:
+    """The model card its training run logged; None (answers without records) when it has
+    none or one this server cannot read."""
+    raw = run_json(info.run_id, CARD_ARTIFACT)
+    if raw is None:
+        return None
+    try:
+        return OutcomeModelCard.model_validate(raw)
+    except ValidationError as error:
+        log.warning("the model card of %s v%s is unreadable: %s", info.name, info.version, error)
+        return None

@@ -7,20 +7,27 @@ from typing import Any
 
 import numpy as np
 
+from models.card import GroupScores, OutcomeModelCard
 
-def track_record(card: dict[str, Any] | None, validation_from: str | None) -> dict[str, Any] | None:
+
+def track_record(
+    card: OutcomeModelCard | None, validation_from: str | None
+) -> dict[str, Any] | None:
     """The validation scores of a model's card beside the majority rule, in plain words.
 
     None when the run logged no card (a model registered by other means).
     """
-    scores = (card or {}).get("scores") or {}
-    needed = ("n", "accuracy", "majority_class", "majority_accuracy")
-    if any(scores.get(key) is None for key in needed):
+    if card is None:
         return None
-    accuracy, majority = float(scores["accuracy"]), float(scores["majority_accuracy"])
-    outcome = str(scores["majority_class"])
+    scores = card.scores
+    if scores.n is None or scores.accuracy is None or scores.majority_accuracy is None:
+        return None
+    if scores.majority_class is None:
+        return None
+    accuracy, majority = scores.accuracy, scores.majority_accuracy
+    outcome = scores.majority_class
     since = _first_year(validation_from)
-    n = int(scores["n"])
+    n = scores.n
     tested = f"the {n:,} cases from {since} on" if since else f"{n:,} later cases"
     summary = (
         f"Fitted on earlier cases and tested on {tested}, a model built this way was right "
@@ -42,7 +49,7 @@ def track_record(card: dict[str, Any] | None, validation_from: str | None) -> di
 
 
 def group_record(
-    card: dict[str, Any] | None, fields: dict[str, Any], validation_from: str | None
+    card: OutcomeModelCard | None, fields: dict[str, Any], validation_from: str | None
 ) -> dict[str, Any] | None:
     """How the model scored on the validation cases of the request's own group, in words.
 
@@ -52,15 +59,15 @@ def group_record(
     standard errors of that rate is called too high or too low. None when the card forms no
     group from the fields given (or there is no card).
     """
-    card = card or {}
-    for name, grouping in (card.get("group_fields") or {}).items():
+    if card is None:
+        return None
+    for name, grouping in card.group_fields.items():
         if fields.get(name) in (None, ""):
             continue
         value = str(fields[name]).split(";")[0].strip()
-        value = (grouping.get("values") or {}).get(value, value)  # a code's name
-        kind = grouping["group"]
-        groups = (card.get("groups") or {}).get(kind, [])
-        row = next((r for r in groups if str(r.get("group")).upper() == value.upper()), None)
+        value = grouping.values.get(value, value)  # a code's name
+        kind = grouping.group
+        row = next((r for r in card.groups.get(kind, []) if r.group.upper() == value.upper()), None)
         return _group_record(name, kind, value, row, card, validation_from)
     return None
 
@@ -69,8 +76,8 @@ def _group_record(
     name: str,
     kind: str,
     value: str,
-    row: dict[str, Any] | None,
-    card: dict[str, Any],
+    row: GroupScores | None,
+    card: OutcomeModelCard,
     validation_from: str | None,
 ) -> dict[str, Any]:
     since = _first_year(validation_from)
@@ -78,38 +85,34 @@ def _group_record(
     record: dict[str, Any] = {"field": name, "group": kind, "value": value, "cases": 0}
     record.update(dict.fromkeys(("accuracy", "majority_accuracy", "positive_outcome",
                                  "mean_probability", "observed_rate", "estimates")))  # fmt: skip
-    if row is None:
+    if row is None or row.accuracy is None or row.majority_accuracy is None:
         record["summary"] = (
             f"None of {tested} had {kind} {value}: how it does on such cases is unknown."
         )
         return record
-    n = int(row["n"])
-    value = record["value"] = str(row["group"])
+    n, value = row.n, row.group
+    positive, predicted, observed = card.positive_class, row.mean_probability, row.observed_rate
     record.update(
+        value=value,
         cases=n,
-        accuracy=row.get("accuracy"),
-        majority_accuracy=row.get("majority_accuracy"),
-        mean_probability=row.get("mean_probability"),
-        observed_rate=row.get("observed_rate"),
-        positive_outcome=card.get("positive_class"),
+        accuracy=row.accuracy,
+        majority_accuracy=row.majority_accuracy,
+        mean_probability=predicted,
+        observed_rate=observed,
+        positive_outcome=positive,
     )
-    if row.get("too_few"):
+    if row.too_few:
         record["summary"] = (
             f"Only {n} of {tested} had {kind} {value}: too few to tell how it does on such cases."
         )
         return record
     summary = (
-        f"On the {n} of {tested} with {kind} {value} it was right {row['accuracy']:.1%} of the "
+        f"On the {n} of {tested} with {kind} {value} it was right {row.accuracy:.1%} of the "
         f"time; always answering their most frequent outcome was right "
-        f"{row['majority_accuracy']:.1%}."
+        f"{row.majority_accuracy:.1%}."
     )
-    if row["accuracy"] <= row["majority_accuracy"]:
+    if row.accuracy <= row.majority_accuracy:
         summary += " It does not beat that rule for these cases."
-    positive, predicted, observed = (
-        record["positive_outcome"],
-        record["mean_probability"],
-        record["observed_rate"],
-    )
     if positive and predicted is not None and observed is not None:
         reading = "about right"
         # A rate of 0 or 1 still carries sampling noise: its variance is floored at 1/n.

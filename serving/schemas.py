@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from models.card import OutcomeModelCard
 
 DatasetName = Annotated[
     str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$", examples=["echr"])
@@ -230,7 +232,7 @@ class ModelCard(BaseModel):
     metrics: dict[str, float]
     training_data: dict[str, str]
     params: dict[str, str]
-    card: dict[str, Any] | None = Field(
+    card: OutcomeModelCard | None = Field(
         default=None,
         description="the model card of the temporal validation: scores beside the majority "
         "class, and per-group scores (groups under 30 cases are marked too_few)",

@@ -100,8 +100,8 @@ def train(
     ] = None,
 ) -> None:
     """Train with a temporal validation; log and register in MLflow."""
-    from training.stages import summary
-    from training.stages import train as run_train
+    from training.train import summary
+    from training.train import train as run_train
 
     try:
         result = run_train(
@@ -124,7 +124,7 @@ def evaluate(
 ) -> None:
     """Score a registered model on any split file; report metrics beside the majority class."""
     from models.registry import ModelNotAvailableError
-    from training.stages import evaluate as run_evaluate
+    from training.evaluate import evaluate as run_evaluate
 
     try:
         report = run_evaluate(dataset, split, _settings(ctx), model_uri, limit, log)
@@ -147,7 +147,7 @@ def index(
     full: FullOption = False,
 ) -> None:
     """Build the precedent index (reusing cached embeddings) and make it current."""
-    from training.stages import index as run_index
+    from training.index import index as run_index
 
     try:
         manifest = run_index(dataset, _settings(ctx, full), limit)
@@ -204,7 +204,7 @@ def models(
 
     from models.registry import ModelNotAvailableError
     from training.model_card import score_text
-    from training.stages import version_table
+    from training.versions import version_table
 
     try:
         rows = version_table(dataset)
@@ -242,7 +242,7 @@ def promote(
     """Move the champion alias to a version; the old champion becomes `previous`."""
     from mlflow.exceptions import MlflowException
 
-    from training.stages import promote_version, version_rows
+    from training.versions import promote_version, version_rows
 
     try:
         old = promote_version(dataset, version)
@@ -291,9 +291,10 @@ def up(
     port: Annotated[int, typer.Option()] = 8000,
 ) -> None:
     """The main job: find or fetch data, train if no champion, build the index, serve."""
-    from training.stages import has_champion, summary
-    from training.stages import index as run_index
-    from training.stages import train as run_train
+    from training.index import index as run_index
+    from training.train import summary
+    from training.train import train as run_train
+    from training.versions import has_champion
 
     started = time.perf_counter()
     settings = _settings(ctx, full)

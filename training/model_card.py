@@ -9,53 +9,29 @@ never hidden, since their figures are too noisy to compare.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from data import scotus
-from data.schema import CaseRecord
+from data.datasets import DatasetSpec
+from data.schema import CaseRecord, Corpus
+from models.card import CardGroupField, CardScores, GroupScores, OutcomeModelCard
+from models.outcome import CaseOutcomeClassifier
 from training.metrics import classification_report
 
 MIN_GROUP = 30
-GroupOf = Callable[[CaseRecord], str | None]
 
 
-def _decade(record: CaseRecord) -> str | None:
-    return f"{record.decision_year // 10 * 10}s" if record.decision_year else None
+class CardOutput(NamedTuple):
+    """A model card as people read it (Markdown) and as serving reads it (typed)."""
 
-
-GROUPS: dict[str, dict[str, GroupOf]] = {
-    "echr": {
-        "respondent state": lambda r: r.parties[0] if r.parties else None,
-        "formation": lambda r: r.court,
-        "importance": lambda r: r.metadata.get("importance"),
-        "decade": _decade,
-    },
-    "scotus": {
-        # The SCDB code the model reads, named; Oyez's own label where SCDB has none.
-        "issue area": lambda r: (
-            scotus.ISSUE_AREAS.get(r.inputs.get("issueArea") or "")
-            or r.metadata.get("issue_area")
-            or None
-        ),
-        "term decade": _decade,
-    },
-    "ru": {"proceeding": lambda r: r.court, "decade": _decade},
-}
-# The input field a group kind is formed from, where it is one, with the names of coded
-# values: the server finds the group of a request's own value (ECHR: its first respondent
-# state, as the group is formed) and says how the model did on such cases.
-GROUP_FIELDS: dict[str, dict[str, dict[str, Any]]] = {
-    "echr": {"respondent": {"group": "respondent state"}},
-    "scotus": {"issueArea": {"group": "issue area", "values": scotus.ISSUE_AREAS}},
-    "ru": {"proceeding": {"group": "proceeding"}},
-}
+    markdown: str
+    card: OutcomeModelCard
 
 
 def group_metrics(
-    dataset: str,
+    spec: DatasetSpec,
     records: Sequence[CaseRecord],
     truth: Sequence[str],
     probabilities: np.ndarray,
@@ -75,7 +51,7 @@ def group_metrics(
     truth_arr = np.asarray(truth)
     column = list(classes).index(positive) if positive is not None else None
     out: dict[str, list[dict[str, Any]]] = {}
-    for kind, group_of in GROUPS.get(dataset, {}).items():
+    for kind, group_of in spec.groups.items():
         members: dict[str, list[int]] = defaultdict(list)
         for i, record in enumerate(records):
             members[str(group_of(record) or "unknown")].append(i)
@@ -172,3 +148,55 @@ def render_card(
 def score_text(value: float | None, places: int = 3) -> str:
     """A score for a table, or "n/a" where it is undefined (one class only)."""
     return "n/a" if value is None else f"{value:.{places}f}"
+
+
+def model_card(
+    spec: DatasetSpec,
+    title: str,
+    corpus: Corpus,
+    probabilities: np.ndarray,
+    classes: list[str],
+    report: dict[str, Any],
+    reliability_png: str,
+    estimator: CaseOutcomeClassifier,
+) -> CardOutput:
+    """The card as Markdown and as the typed record `/v1/model` serves."""
+    judge_read = bool(spec.judge_field and spec.judge_field in estimator.categorical)
+    groups = group_metrics(
+        spec, corpus.records, corpus.labels(), probabilities, classes, spec.positive_class
+    )
+    about = {
+        "data set": spec.description,
+        "task": f"{spec.task}: {', '.join(classes)}",
+        "inputs": "text, " + ", ".join([*estimator.categorical, *estimator.numeric]),
+        "judge identity": "read (CASECAST_JUDGE_FEATURES opt-in)" if judge_read else "not read",
+        "calibration": "none (too few cases)"
+        if estimator.calibration_ is None
+        else f"temperature {estimator.calibration_.temperature_:.2f} fitted on the latest "
+        f"{estimator.calibration_.holdout_cases_} training cases "
+        f"(from {estimator.calibration_.holdout_from_ or 'the end of the file'})",
+        "cases scored": report["n"],
+        "data fingerprint": corpus.fingerprint(),
+    }
+    keys = ("n", "macro_f1", "accuracy", "roc_auc", "brier", "ece", "majority_class",
+            "majority_macro_f1", "majority_accuracy")  # fmt: skip
+    scores = {k: report[k] for k in keys}
+    if "articles" in report:
+        scores.update(
+            article_micro_f1=report["articles"]["micro_f1"],
+            article_macro_f1=report["articles"]["macro_f1"],
+            article_most_frequent_micro_f1=report["articles"]["most_frequent_micro_f1"],
+        )
+    card = OutcomeModelCard(
+        title=title,
+        about=about,
+        scores=CardScores(**scores),
+        groups={kind: [GroupScores(**row) for row in rows] for kind, rows in groups.items()},
+        group_fields={
+            name: CardGroupField(group=grouping.group, values=dict(grouping.values))
+            for name, grouping in spec.group_fields.items()
+        },
+        positive_class=spec.positive_class,
+    )
+    markdown = render_card(title, about, report, groups, reliability_png, spec.positive_class)
+    return CardOutput(markdown, card)

@@ -1,13 +1,9 @@
 """Retrieval quality: does search put the precedents that matter on top?
 
 Queries are the facts of later cases, candidates the earlier cases in the same index (a year
-filter hides the rest). Relevance is graded from what the decisions ruled on, which search
-never sees:
-
-- ECHR: 1 if the candidate ruled on an article the query case ruled on; 2 if on a shared
-  article both found the same (violation in both, or no violation in both).
-- SCOTUS: 1 for the same issue area; 2 for the same issue area and the same winner side.
-- Russian decisions: 1 for the same kind of proceeding; 2 for the same sanction as well.
+filter hides the rest). Relevance is graded (0, 1, 2) from what the decisions ruled on, which
+search never sees, by each data set's own rule (``DatasetSpec.relevance``: ECHR shared
+article rulings, SCOTUS issue area and winner, Russian proceeding and sanction).
 
 Reported per mode: nDCG@10 (graded) and recall@100 (share of the relevant candidates found).
 """
@@ -15,59 +11,19 @@ Reported per mode: nDCG@10 (graded) and recall@100 (share of the relevant candid
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import mlflow
 import numpy as np
 
 from data.datasets import get_dataset, load_corpus
-from data.schema import CaseOutcome, CaseRecord, Corpus
+from data.schema import Corpus, DecidedCase
 from models.precedents import MODES, PrecedentIndex, SearchFilters
 from models.registry import ensure_experiment
 from models.settings import CasecastSettings
 from training.progress import progress_bar
 
 NDCG_AT, RECALL_AT = 10, 100
-
-
-@dataclass(frozen=True)
-class Judged:
-    record: CaseRecord
-    outcome: CaseOutcome
-
-
-Grader = Callable[[Judged, Judged], int]
-
-
-def echr_grade(query: Judged, candidate: Judged) -> int:
-    def rulings(o: CaseOutcome) -> dict[str, bool]:
-        found = {a: False for a in o.non_violated}
-        found.update({a: True for a in o.violated})
-        return found
-
-    q, c = rulings(query.outcome), rulings(candidate.outcome)
-    shared = q.keys() & c.keys()
-    if not shared:
-        return 0
-    return 2 if any(q[a] == c[a] for a in shared) else 1
-
-
-def scotus_grade(query: Judged, candidate: Judged) -> int:
-    area = query.record.metadata.get("issue_area")
-    if not area or area != candidate.record.metadata.get("issue_area"):
-        return 0
-    return 2 if query.outcome.label == candidate.outcome.label else 1
-
-
-def ru_grade(query: Judged, candidate: Judged) -> int:
-    if query.record.court != candidate.record.court:
-        return 0
-    return 2 if query.outcome.label == candidate.outcome.label else 1
-
-
-GRADERS: dict[str, Grader] = {"echr": echr_grade, "scotus": scotus_grade, "ru": ru_grade}
 
 
 def ndcg(grades_in_rank_order: list[int], all_grades: list[int], at: int) -> float:
@@ -90,9 +46,13 @@ def evaluate_retrieval(
     spec = get_dataset(dataset)
     corpus = load_corpus(spec.name, settings, limit_per_split)
     index = PrecedentIndex.load(settings.index_dir, spec.name, settings.embedding_cache_dir)
-    grade = GRADERS[spec.name]
+    grade = spec.relevance
+    if grade is None:
+        raise ValueError(f"{spec.name} has no relevance rule to evaluate retrieval with")
     queries_from = queries_from or _latest_year_with_enough_queries(corpus, n_queries)
-    judged = {r.case_id: Judged(r, o) for r, o in zip(corpus.records, corpus.outcomes, strict=True)}
+    judged = {
+        r.case_id: DecidedCase(r, o) for r, o in zip(corpus.records, corpus.outcomes, strict=True)
+    }
     candidates = [
         judged[c.case_id]
         for c in index.cases

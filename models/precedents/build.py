@@ -8,21 +8,26 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from data.schema import CaseOutcome, CaseRecord, Corpus
 from features.chunking import ParagraphChunker, spread_positions
 from features.embedding import SentenceEmbedder
+from models.precedents.files import (
+    is_complete,
+    point_current,
+    read_manifest,
+    write_ann_index,
+    write_keyword_index,
+    write_lines,
+)
 from models.precedents.types import (
     ANN_MIN_PASSAGES,
-    CURRENT,
     FORMAT,
-    HNSW_EF_CONSTRUCTION,
     HNSW_M,
     CaseSummary,
     IndexManifest,
@@ -62,8 +67,8 @@ def build_index(
     fingerprint = corpus.fingerprint()
     version = index_version(fingerprint, embedder, chunker, max_chunks_per_case)
     target = dataset_dir / version
-    if _complete(target):
-        _point_current(dataset_dir, version)
+    if is_complete(target):
+        point_current(dataset_dir, version)
         return read_manifest(target)
 
     kept = [(r, o) for r, o in zip(corpus.records, corpus.outcomes, strict=True) if r.paragraphs]
@@ -88,12 +93,12 @@ def build_index(
                 [(c.first_paragraph, c.last_paragraph) for c in chunks], dtype=np.int32
             ).reshape(-1, 2),
         )
-        _write_lines(scratch / "passages", (c.text for c in chunks))
-        _write_lines(scratch / "documents", (list(r.paragraphs) for r, _ in kept))
-        _write_keyword_index(scratch / "keyword", [c.text for c in chunks], language)
+        write_lines(scratch / "passages", (c.text for c in chunks))
+        write_lines(scratch / "documents", (list(r.paragraphs) for r, _ in kept))
+        write_keyword_index(scratch / "keyword", [c.text for c in chunks], language)
         ann = "none"
         if len(chunks) >= ann_min_passages:
-            _write_ann_index(scratch / "ann.faiss", vectors)
+            write_ann_index(scratch / "ann.faiss", vectors)
             ann = f"hnsw-m{HNSW_M}"
         summaries = [asdict(_summary(r, o)) for r, o in kept]
         (scratch / "cases.json").write_text(json.dumps(summaries, ensure_ascii=False))
@@ -124,7 +129,7 @@ def build_index(
     finally:
         if scratch.exists():
             shutil.rmtree(scratch, ignore_errors=True)
-    _point_current(dataset_dir, version)
+    point_current(dataset_dir, version)
     return manifest
 
 
@@ -141,46 +146,3 @@ def _summary(record: CaseRecord, outcome: CaseOutcome) -> CaseSummary:
         examined=sorted(set(outcome.violated) | set(outcome.non_violated)),
         n_paragraphs=len(record.paragraphs),
     )
-
-
-def _write_lines(stem: Path, items: Iterable[Any]) -> None:
-    """A JSON-lines file plus byte offsets, so one item is read without the rest."""
-    offsets = [0]
-    with stem.with_suffix(".jsonl").open("wb") as out:
-        for item in items:
-            data = json.dumps(item, ensure_ascii=False).encode("utf-8") + b"\n"
-            out.write(data)
-            offsets.append(offsets[-1] + len(data))
-    np.save(stem.with_suffix(".offsets.npy"), np.asarray(offsets, dtype=np.int64))
-
-
-def read_manifest(directory: Path) -> IndexManifest:
-    return IndexManifest(**json.loads((directory / "manifest.json").read_text()))
-
-
-def _complete(directory: Path) -> bool:
-    return (directory / "manifest.json").is_file()
-
-
-def _point_current(dataset_dir: Path, version: str) -> None:
-    pointer = dataset_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
-    pointer.write_text(version)
-    os.replace(pointer, dataset_dir / CURRENT)
-
-
-def _write_keyword_index(directory: Path, texts: list[str], language: str) -> None:
-    import bm25s
-
-    tokens = bm25s.tokenize(texts, stopwords=language, show_progress=False)
-    keyword = bm25s.BM25()
-    keyword.index(tokens, show_progress=False)
-    keyword.save(str(directory), show_progress=False)
-
-
-def _write_ann_index(path: Path, vectors: np.ndarray) -> None:
-    import faiss
-
-    graph = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
-    graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-    graph.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(graph, str(path))

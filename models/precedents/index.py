@@ -29,9 +29,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -39,7 +38,8 @@ from data.schema import PARAGRAPH_SEPARATOR
 from data.text import split_paragraphs
 from features.chunking import ParagraphChunker, spread_positions
 from features.embedding import SentenceEmbedder
-from models.precedents.build import read_manifest
+from models.precedents.files import load_ann_index, load_keyword_index, read_line, read_manifest
+from models.precedents.scoring import case_centroids, inverted, reciprocal_rank_fusion
 from models.precedents.types import (
     ANN_CANDIDATES,
     CURRENT,
@@ -49,7 +49,6 @@ from models.precedents.types import (
     MODES,
     PASSAGES_PER_CASE,
     RANK_DECAY,
-    RRF_K,
     CaseNotIndexedError,
     CaseSummary,
     IndexUnavailableError,
@@ -79,9 +78,9 @@ class PrecedentIndex:
             self.cases = [CaseSummary(**c) for c in cases]
             self._passage_offsets = np.load(directory / "passages.offsets.npy")
             self._document_offsets = np.load(directory / "documents.offsets.npy")
-            self.keyword = _load_keyword_index(directory / "keyword")
+            self.keyword = load_keyword_index(directory / "keyword")
             self.ann = (
-                _load_ann_index(directory / "ann.faiss") if self.manifest.ann != "none" else None
+                load_ann_index(directory / "ann.faiss") if self.manifest.ann != "none" else None
             )
         except (OSError, ValueError, TypeError, KeyError) as error:
             raise IndexUnavailableError(
@@ -101,9 +100,9 @@ class PrecedentIndex:
         # Filter masks are built from these once, so a search never loops over cases in Python.
         self._outcomes = np.asarray([c.outcome or "" for c in self.cases], dtype=object)
         self._courts = np.asarray([(c.court or "").upper() for c in self.cases], dtype=object)
-        self._by_party = _inverted(c.parties for c in self.cases)
-        self._by_article = _inverted(c.examined for c in self.cases)
-        self.case_centroids = _case_centroids(self.vectors, self.chunk_case, self._case_starts)
+        self._by_party = inverted(c.parties for c in self.cases)
+        self._by_article = inverted(c.examined for c in self.cases)
+        self.case_centroids = case_centroids(self.vectors, self.chunk_case, self._case_starts)
 
     @classmethod
     def load(cls, root: Path, dataset: str, embedding_cache: Path | None = None) -> PrecedentIndex:
@@ -226,7 +225,7 @@ class PrecedentIndex:
         scores = (
             case_scores[mode]
             if mode != "hybrid"
-            else _reciprocal_rank_fusion(list(case_scores.values()))
+            else reciprocal_rank_fusion(list(case_scores.values()))
         )
         candidates = np.flatnonzero(np.isfinite(scores))
         if not len(candidates):
@@ -234,7 +233,7 @@ class PrecedentIndex:
         top = candidates[np.argsort(-scores[candidates], kind="stable")[:k]]
         # A case's passages are shown in the order its mode ranks passages.
         passage_order = (
-            per_mode[mode] if mode != "hybrid" else _reciprocal_rank_fusion(list(per_mode.values()))
+            per_mode[mode] if mode != "hybrid" else reciprocal_rank_fusion(list(per_mode.values()))
         )
         # Passage scores shown: semantic similarity where there is one, else BM25.
         shown = per_mode["semantic"] if "semantic" in per_mode else per_mode["keyword"]
@@ -254,7 +253,7 @@ class PrecedentIndex:
         position = self._position.get(case_id)
         if position is None:
             return None
-        paragraphs = _read_line(self.directory / "documents", self._document_offsets, position)
+        paragraphs = read_line(self.directory / "documents", self._document_offsets, position)
         return self.cases[position], paragraphs
 
     def _semantic_passage_scores(
@@ -334,7 +333,7 @@ class PrecedentIndex:
         passages = [
             Passage(
                 paragraphs=(int(self.chunk_span[r][0]) + 1, int(self.chunk_span[r][1]) + 1),
-                text=_read_line(self.directory / "passages", self._passage_offsets, r),
+                text=read_line(self.directory / "passages", self._passage_offsets, r),
                 score=round(float(shown[r]), 4) if np.isfinite(shown[r]) else 0.0,
             )
             for r in rows
@@ -367,61 +366,3 @@ class PrecedentIndex:
             if case_id in self._position:
                 allowed[self._position[case_id]] = False
         return allowed
-
-
-def _inverted(values_per_case: Iterable[Iterable[str]]) -> dict[str, np.ndarray]:
-    """Upper-cased value -> positions of the cases that carry it."""
-    positions: dict[str, list[int]] = {}
-    for position, values in enumerate(values_per_case):
-        for value in {v.strip().upper() for v in values if v and v.strip()}:
-            positions.setdefault(value, []).append(position)
-    return {value: np.asarray(rows, dtype=np.int64) for value, rows in positions.items()}
-
-
-def _case_centroids(
-    vectors: np.ndarray, chunk_case: np.ndarray, case_starts: np.ndarray
-) -> np.ndarray:
-    """Unit-length mean of each case's passage vectors (zeros for a case without any);
-    passages are stored case by case from ``case_starts``."""
-    has = np.bincount(chunk_case, minlength=len(case_starts)) > 0
-    centroids = np.zeros((len(case_starts), vectors.shape[1]), dtype=np.float32)
-    if len(vectors):
-        centroids[has] = np.add.reduceat(vectors, case_starts[has], axis=0, dtype=np.float32)
-    norms = np.linalg.norm(centroids, axis=1, keepdims=True)
-    return centroids / np.maximum(norms, 1e-12)
-
-
-def _reciprocal_rank_fusion(case_scores: Sequence[np.ndarray]) -> np.ndarray:
-    """Sum over rankings of 1 / (RRF_K + rank); -inf for cases no ranking found."""
-    fused = np.zeros(len(case_scores[0]))
-    found = np.zeros(len(case_scores[0]), dtype=bool)
-    for scores in case_scores:
-        ranked = np.flatnonzero(np.isfinite(scores))
-        ranked = ranked[np.argsort(-scores[ranked], kind="stable")]
-        fused[ranked] += 1.0 / (RRF_K + np.arange(1, len(ranked) + 1))
-        found[ranked] = True
-    fused[~found] = -np.inf
-    return fused
-
-
-def _read_line(stem: Path, offsets: np.ndarray, row: int) -> Any:
-    with stem.with_suffix(".jsonl").open("rb") as handle:
-        handle.seek(int(offsets[row]))
-        return json.loads(handle.read(int(offsets[row + 1] - offsets[row])))
-
-
-def _load_keyword_index(directory: Path) -> Any:
-    import bm25s
-
-    if not (directory / "params.index.json").is_file():
-        raise OSError(f"no keyword index in {directory}")
-    return bm25s.BM25.load(str(directory), show_progress=False)
-
-
-def _load_ann_index(path: Path) -> Any:
-    import faiss
-
-    try:
-        return faiss.read_index(str(path))
-    except RuntimeError as error:  # FAISS reports a bad file as RuntimeError
-        raise OSError(str(error)) from error

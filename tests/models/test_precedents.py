@@ -15,8 +15,8 @@ from models.precedents import (
     SearchFilters,
     build,
     build_index,
+    files,
 )
-from models.precedents import index as index_module
 
 N_CASES = 80
 
@@ -154,7 +154,7 @@ def test_crashed_build_leaves_the_previous_index_serving(index_root, corpus, par
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(build, "_write_lines", crash)
+    monkeypatch.setattr(build, "write_lines", crash)
     with pytest.raises(OSError, match="disk full"):
         build_index(corpus.subset(range(20)), embedder, chunker, 2, index_root)
     assert (index_root / "echr" / "CURRENT").read_text() == before
@@ -187,7 +187,7 @@ def test_keyword_mode_finds_a_rare_term(index, corpus):
     for row in range(index.manifest.n_chunks):
         case = index.cases[int(index.chunk_case[row])].case_id
         texts.setdefault(case, []).append(
-            index_module._read_line(index.directory / "passages", index._passage_offsets, row)
+            files.read_line(index.directory / "passages", index._passage_offsets, row)
         )
     counts = Counter(
         w.lower() for t in texts.values() for w in set(re.findall(r"[A-Z][a-z]{6,}", " ".join(t)))

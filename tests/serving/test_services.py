@@ -1,15 +1,18 @@
+from models.card import OutcomeModelCard
 from serving.records import group_record, track_record
 
 
-def _card(accuracy: float, majority: float, outcome: str = "petitioner_wins") -> dict:
-    return {
-        "scores": {
-            "n": 499,
-            "accuracy": accuracy,
-            "majority_class": outcome,
-            "majority_accuracy": majority,
+def _card(accuracy: float, majority: float, outcome: str = "petitioner_wins") -> OutcomeModelCard:
+    return OutcomeModelCard.model_validate(
+        {
+            "scores": {
+                "n": 499,
+                "accuracy": accuracy,
+                "majority_class": outcome,
+                "majority_accuracy": majority,
+            }
         }
-    }
+    )
 
 
 def test_a_model_below_the_majority_rule_says_so():
@@ -34,15 +37,18 @@ def test_a_model_above_the_majority_rule_gives_both_figures_only():
 
 def test_no_card_or_an_incomplete_one_gives_no_track_record():
     assert track_record(None, "2011") is None
-    assert track_record({"scores": {"n": 10, "accuracy": 0.9}}, "2011") is None
+    partial = OutcomeModelCard.model_validate({"scores": {"n": 10, "accuracy": 0.9}})
+    assert track_record(partial, "2011") is None
 
 
-def _group_card(*rows: dict) -> dict:
-    return {
-        "group_fields": {"respondent": {"group": "respondent state"}},
-        "positive_class": "violation",
-        "groups": {"respondent state": list(rows)},
-    }
+def _group_card(*rows: dict) -> OutcomeModelCard:
+    return OutcomeModelCard.model_validate(
+        {
+            "group_fields": {"respondent": {"group": "respondent state"}},
+            "positive_class": "violation",
+            "groups": {"respondent state": list(rows)},
+        }
+    )
 
 
 # Rows as the ECHR validation card (2011-2013) gives them.
@@ -85,7 +91,7 @@ def test_small_unseen_and_ungrouped_cases():
     assert unseen["summary"].startswith("None of the later cases tested had respondent state ISL")
     assert group_record(card, {"year": 2012}, "2011") is None
     assert group_record(None, {"respondent": "AUT"}, "2011") is None
-    assert group_record({"groups": card["groups"]}, {"respondent": "AUT"}, "2011") is None
+    assert group_record(OutcomeModelCard(groups=card.groups), {"respondent": "AUT"}, "2011") is None
 
 
 def test_a_coded_field_finds_its_group_by_name():
@@ -99,7 +105,8 @@ def test_a_coded_field_finds_its_group_by_name():
                                    "majority_accuracy": 0.64, "mean_probability": 0.62,
                                    "observed_rate": 0.64, "too_few": False}]},
     }  # fmt: skip
-    record = group_record(card, {"issueArea": "1", "term": 2012}, "2010")
+    fields = {"issueArea": "1", "term": 2012}
+    record = group_record(OutcomeModelCard.model_validate(card), fields, "2010")
     assert record is not None and record["value"] == "Criminal Procedure"
     assert record["cases"] == 160 and record["estimates"] == "about right"
     assert "with issue area Criminal Procedure" in record["summary"]
@@ -116,7 +123,7 @@ def test_a_multi_class_group_gets_accuracy_only():
                                    "majority_accuracy": 0.41, "mean_probability": None,
                                    "observed_rate": None, "too_few": False}]},
     }  # fmt: skip
-    record = group_record(card, {"proceeding": "Criminal"}, "2015")
+    record = group_record(OutcomeModelCard.model_validate(card), {"proceeding": "Criminal"}, "2015")
     assert record is not None and record["value"] == "criminal" and record["estimates"] is None
     assert record["summary"] == (
         "On the 180 of the cases tested (from 2015 on) with proceeding criminal it was right "

@@ -15,8 +15,9 @@ from models.class_mix import MAX_MIX_ERROR
 from models.registry import configure_tracking
 from models.settings import CasecastSettings
 from training.cli import app
+from training.fitting import at_estimated_mix
 from training.metrics import calibration_scores
-from training.stages import at_estimated_mix, version_rows
+from training.versions import version_rows
 
 MODEL = "casecast-echr-violation"
 REPORT_KEYS = {"n", "macro_f1", "accuracy", "roc_auc", "brier", "ece", "majority_macro_f1"}

@@ -1,5 +1,6 @@
 import numpy as np
 
+from data.datasets import get_dataset
 from data.schema import CaseRecord
 from training.model_card import MIN_GROUP, group_metrics
 
@@ -22,7 +23,7 @@ def test_groups_are_scored_beside_their_own_majority_and_small_ones_marked_not_h
     truth = ["violation"] * (MIN_GROUP - 5) + ["no_violation"] * 5 + ["no_violation"] * 3
     p_violation = [0.9] * (MIN_GROUP - 5) + [0.6] * 5 + [0.7] * 3
     groups = group_metrics(
-        "echr", records, truth, _probabilities(p_violation), CLASSES, "violation"
+        get_dataset("echr"), records, truth, _probabilities(p_violation), CLASSES, "violation"
     )
     states = {row["group"]: row for row in groups["respondent state"]}
     rus = states["RUS"]
@@ -54,7 +55,9 @@ def test_multi_class_groups_get_a_one_vs_rest_roc_auc():
     records = [_record("RUS", 2016)] * 6
     truth = ["fine", "prison", "suspended"] * 2
     probabilities = np.tile(np.eye(3) * 0.7 + 0.1, (2, 1))  # each case's true class at 0.8
-    (row,) = group_metrics("ru", records, truth, probabilities, classes, None)["decade"]
+    (row,) = group_metrics(get_dataset("ru"), records, truth, probabilities, classes, None)[
+        "decade"
+    ]
     assert row["accuracy"] == 1.0 and row["roc_auc"] == 1.0
     assert row["majority_accuracy"] == round(2 / 6, 4)
     # No single class to compare: only the group's ECE (0.8 confident, always right).
@@ -71,7 +74,7 @@ def test_scotus_issue_areas_are_named_from_the_scdb_code_the_model_reads():
     # The SCDB code wins over Oyez's label; Oyez's label where SCDB has none; else unknown.
     records = [_scotus("8", "Civil Rights"), _scotus(None, "Privacy"), _scotus(None, "")]
     groups = group_metrics(
-        "scotus", records, ["petitioner_wins"] * 3,
+        get_dataset("scotus"), records, ["petitioner_wins"] * 3,
         _probabilities([0.6, 0.6, 0.6]), ["petitioner_loses", "petitioner_wins"], "petitioner_wins",
     )  # fmt: skip
     assert [row["group"] for row in groups["issue area"]] == [

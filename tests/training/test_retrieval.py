@@ -3,14 +3,15 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from data.schema import CaseOutcome, CaseRecord
+from data.echr import relevance as echr_grade
+from data.schema import CaseOutcome, CaseRecord, DecidedCase
 from training.cli import app
-from training.retrieval import Judged, echr_grade, ndcg
+from training.retrieval import ndcg
 
 
-def _case(violated=(), non_violated=()) -> Judged:
+def _case(violated=(), non_violated=()) -> DecidedCase:
     record = CaseRecord("x", "echr", "ECtHR", None, 2010, (), "t", ("facts",))
-    return Judged(record, CaseOutcome("x", "v", tuple(violated), tuple(non_violated)))
+    return DecidedCase(record, CaseOutcome("x", "v", tuple(violated), tuple(non_violated)))
 
 
 def test_echr_grades_follow_shared_rulings():

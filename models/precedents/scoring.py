@@ -1,0 +1,44 @@
+"""How passage and case scores combine: rank fusion, case centroids, value lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from models.precedents.types import RRF_K
+
+
+def inverted(values_per_case: Iterable[Iterable[str]]) -> dict[str, np.ndarray]:
+    """Upper-cased value -> positions of the cases that carry it."""
+    positions: dict[str, list[int]] = {}
+    for position, values in enumerate(values_per_case):
+        for value in {v.strip().upper() for v in values if v and v.strip()}:
+            positions.setdefault(value, []).append(position)
+    return {value: np.asarray(rows, dtype=np.int64) for value, rows in positions.items()}
+
+
+def case_centroids(
+    vectors: np.ndarray, chunk_case: np.ndarray, case_starts: np.ndarray
+) -> np.ndarray:
+    """Unit-length mean of each case's passage vectors (zeros for a case without any);
+    passages are stored case by case from ``case_starts``."""
+    has = np.bincount(chunk_case, minlength=len(case_starts)) > 0
+    centroids = np.zeros((len(case_starts), vectors.shape[1]), dtype=np.float32)
+    if len(vectors):
+        centroids[has] = np.add.reduceat(vectors, case_starts[has], axis=0, dtype=np.float32)
+    norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+    return centroids / np.maximum(norms, 1e-12)
+
+
+def reciprocal_rank_fusion(case_scores: Sequence[np.ndarray]) -> np.ndarray:
+    """Sum over rankings of 1 / (RRF_K + rank); -inf for cases no ranking found."""
+    fused = np.zeros(len(case_scores[0]))
+    found = np.zeros(len(case_scores[0]), dtype=bool)
+    for scores in case_scores:
+        ranked = np.flatnonzero(np.isfinite(scores))
+        ranked = ranked[np.argsort(-scores[ranked], kind="stable")]
+        fused[ranked] += 1.0 / (RRF_K + np.arange(1, len(ranked) + 1))
+        found[ranked] = True
+    fused[~found] = -np.inf
+    return fused
