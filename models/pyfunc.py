@@ -8,7 +8,6 @@ can serve it in an environment built from those requirements alone.
 
 from __future__ import annotations
 
-import json
 import tempfile
 import warnings
 from collections.abc import Sequence
@@ -81,10 +80,9 @@ class OutcomeModel(mlflow.pyfunc.PythonModel):
 def predict_frame(
     estimator: CaseOutcomeClassifier, frame: pd.DataFrame, explain: bool = False, top_k: int = 3
 ) -> pd.DataFrame:
-    """The pyfunc's answer: ``label``, ``probability`` and one ``p_<class>`` column per class.
-
-    ``reasons`` (when asked) and ``articles`` (models with article heads) hold JSON lists.
-    """
+    """The pyfunc's answer: ``label``, ``probability`` and one ``p_<class>`` column per class;
+    ``reasons`` (when asked) and ``articles`` (models with article heads) hold a list of
+    records per case, typed in the logged signature."""
     details = estimator.predict_details(frame, explain=explain, top_k=int(top_k))
     probabilities = details.probabilities
     classes = [str(c) for c in estimator.classes_]
@@ -92,12 +90,9 @@ def predict_frame(
     out.insert(0, "probability", probabilities.max(axis=1))
     out.insert(0, "label", [classes[i] for i in probabilities.argmax(axis=1)])
     if details.reasons is not None:
-        out["reasons"] = [
-            json.dumps([effect.as_dict() for effect in case], ensure_ascii=False)
-            for case in details.reasons
-        ]
+        out["reasons"] = [[effect.as_dict() for effect in case] for case in details.reasons]
     if details.articles is not None:
-        out["articles"] = [json.dumps(case) for case in article_dicts(details.articles)]
+        out["articles"] = article_dicts(details.articles)
     return out
 
 

@@ -3,7 +3,6 @@ predictions with reasons worded for people."""
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -79,7 +78,7 @@ class OutcomeService:
         first = answer.iloc[0]
         label = str(first["label"])
         classes = [c.removeprefix("p_") for c in answer.columns if c.startswith("p_")]
-        reasons = json.loads(first["reasons"]) if explain and "reasons" in answer else []
+        reasons = [dict(r) for r in first["reasons"]] if explain and "reasons" in answer else []
         field_labels = get_dataset(self.dataset).field_labels
         for reason in reasons:
             reason["explanation"] = reason_sentence(reason, label, field_labels)
@@ -88,7 +87,7 @@ class OutcomeService:
             "probability": float(first["probability"]),
             "probabilities": [{"label": c, "probability": float(first[f"p_{c}"])} for c in classes],
             "reasons": reasons,
-            "articles": json.loads(first["articles"]) if "articles" in answer else [],
+            "articles": list(first["articles"]) if "articles" in answer else [],
         }
 
     def _typed(self, loaded: LoadedModel, fields: dict[str, Any]) -> dict[str, Any]:

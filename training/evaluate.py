@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +64,7 @@ def evaluate(
     articles = case_articles(corpus, spec)
     if articles is not None and "articles" in predicted:
         # The served answer's own article calls, not a second pass over the estimator.
-        add_article_scores(report, [json.loads(a) for a in predicted["articles"]],
+        add_article_scores(report, list(predicted["articles"]),
                            python_model.estimator.article_labels, articles)  # fmt: skip
     report.update(
         dataset=spec.name,

@@ -59,7 +59,7 @@ class FieldEffect:
         return {
             "kind": "feature",
             "feature": self.field,
-            "value": self.value,
+            "value": str(self.value),  # one type for every field, as the signature says
             "effect": round(self.effect, 6),
         }
 

@@ -59,7 +59,8 @@ def test_the_champion_scores_its_input_example_in_a_fresh_process_outside_the_re
     assert Path(result["code"]).is_relative_to(trained_home)
     assert not Path(result["code"]).is_relative_to(Path(__file__).parents[2])
     answer = result["answer"]
-    assert json.loads(answer["reasons"]) and answer["label"] in ("violation", "no_violation")
+    assert answer["reasons"] and answer["label"] in ("violation", "no_violation")
+    assert {r["kind"] for r in answer["reasons"]} == {"passage", "feature"}
 
     configure_tracking(CasecastSettings(home=trained_home))
     model, _ = load_pyfunc(CHAMPION)
@@ -82,6 +83,10 @@ def test_the_logged_model_pins_its_runtime_and_carries_nothing_of_the_training_m
     assert {p.name for p in (local / "code").iterdir()} == {"data", "features", "models"}
     embedder = model.unwrap_python_model().estimator.embedder_
     assert embedder.cache_dir is None and embedder.device is None
+    # The answer is typed: records per case, not JSON packed into strings.
+    outputs = {c.name: c for c in model.metadata.get_output_schema().inputs}
+    assert str(outputs["reasons"].type).startswith("Array(")
+    assert str(outputs["articles"].type).startswith("Array(")
 
 
 def test_a_model_of_another_format_is_refused_with_what_to_do(tmp_path, monkeypatch):
