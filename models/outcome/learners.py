@@ -22,7 +22,28 @@ DENSE_TREE_CELLS = 250_000_000  # 1 GB of float32: above it the tree learner rea
 _DUAL_LIBLINEAR = threading.Lock()
 
 
-class NBLogisticRegression(ClassifierMixin, BaseEstimator):
+class _WrappedClassifier(ClassifierMixin, BaseEstimator):
+    """A fitted ``model_`` that reads each input through ``_input`` (sparse input welcome)."""
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        return self.model_.predict_proba(self._input(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def _input(self, X: Any) -> Any:
+        return X
+
+
+class NBLogisticRegression(_WrappedClassifier):
     """Logistic regression, on binary tasks over naive-Bayes-weighted columns (NBSVM).
 
     The weights are the log-count ratios of Wang & Manning (2012): each column scaled by how
@@ -61,25 +82,12 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):
             max_iter=self.max_iter,
             random_state=self.random_state,
         )
-        fit_linear(self.model_, self._weighted(X), y)
+        fit_linear(self.model_, self._input(X), y)
         self.n_iter_ = self.model_.n_iter_
         return self
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "model_")
-        X = validate_data(self, X, accept_sparse="csr", reset=False)
-        return self.model_.predict_proba(self._weighted(X))
-
-    def predict(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "model_")
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
-    def __sklearn_tags__(self) -> Tags:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
-    def _weighted(self, X: Any) -> Any:
+    def _input(self, X: Any) -> Any:
+        """``X`` with its columns weighted (binary tasks)."""
         if self.nb_weights_ is None:
             return X
         if sparse.issparse(X):
@@ -87,7 +95,7 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):
         return X * self.nb_weights_
 
 
-class ChiSquaredTrees(ClassifierMixin, BaseEstimator):
+class ChiSquaredTrees(_WrappedClassifier):
     """Gradient-boosted trees (LightGBM) on the ``n_columns`` columns most associated with
     the outcome (chi-squared, on the training cases only).
 
@@ -135,25 +143,15 @@ class ChiSquaredTrees(ClassifierMixin, BaseEstimator):
             random_state=self.random_state,
             n_jobs=1,  # the stack runs learners side by side instead
             verbose=-1,
-        ).fit(self._chosen(X), y)
+        ).fit(self._input(X), y)
         return self
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "model_")
-        X = validate_data(self, X, accept_sparse="csr", reset=False)
-        return self.model_.predict_proba(self._chosen(X))
-
-    def predict(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "model_")
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
         tags.input_tags.positive_only = True  # chi-squared needs counts or weights
         return tags
 
-    def _chosen(self, X: Any) -> Any:
+    def _input(self, X: Any) -> Any:
         """The chosen columns, dense while that stays small (LightGBM bins dense input ~2x
         faster)."""
         part = X[:, self.columns_].astype(np.float32)
