@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tomllib
 from pathlib import Path
 
 from pydantic import Field
@@ -9,6 +11,33 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The checkout this package was imported from; ``../shared/data`` sits beside it in CI.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+HOME_FOLDER = ".casecast"
+
+
+def find_home(start: Path | None = None) -> Path:
+    """The home when ``CASECAST_HOME`` is not set: ``.casecast`` in the nearest folder, from
+    ``start`` (the working directory) upwards, that holds one or is casecast's own project
+    root (its ``pyproject.toml``); else the per-user data folder (``$XDG_DATA_HOME`` or
+    ``~/.local/share``, then ``casecast``). The same home whichever subfolder a command, the
+    server or a notebook starts in."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / HOME_FOLDER).is_dir() or _is_casecast_root(folder):
+            return folder / HOME_FOLDER
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "casecast"
+
+
+def _is_casecast_root(folder: Path) -> bool:
+    project = folder / "pyproject.toml"
+    if not project.is_file():
+        return False
+    try:
+        return tomllib.loads(project.read_text()).get("project", {}).get("name") == "casecast"
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
 SHARED_DATA_CANDIDATES = (
     PROJECT_ROOT.parent / "shared" / "data",
     Path.cwd().parent / "shared" / "data",
@@ -20,7 +49,11 @@ class DataSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CASECAST_", extra="ignore", populate_by_name=True)
 
-    home: Path = Field(default_factory=lambda: Path(".casecast").resolve())
+    home: Path = Field(
+        default_factory=find_home,
+        description="Everything casecast writes; default: found by find_home (the project's "
+        ".casecast upwards from the working directory, else the per-user data folder).",
+    )
     data_dir: Path | None = Field(
         default=None,
         description="Folder with one sub-folder per data set; defaults to ../shared/data "

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.precedents import IndexManifest
-from models.settings import CasecastSettings
+from models.settings import ARTIFACT_FOLDER, CasecastSettings, home_artifact_uri
 
 CHAMPION = "champion"
 PREVIOUS = "previous"
@@ -44,13 +44,18 @@ def configure_tracking(settings: CasecastSettings) -> str:
 
 
 def ensure_experiment(name: str, settings: CasecastSettings) -> str:
-    """The experiment's id, created with artifacts under <home>/mlartifacts when new."""
+    """The experiment's id, created with artifacts under <home>/mlartifacts when new:
+    addressed relative to the home when the store is the home's own SQLite file (so the
+    home can move), else by absolute path."""
     import mlflow
 
     existing = mlflow.get_experiment_by_name(name)
     if existing is not None:
         return str(existing.experiment_id)
-    location = (settings.artifact_root / name).as_uri()
+    if settings.tracking_uri is None:
+        location = home_artifact_uri(f"{ARTIFACT_FOLDER}/{name}")
+    else:
+        location = (settings.artifact_root / name).as_uri()
     return str(mlflow.create_experiment(name, artifact_location=location))
 
 

@@ -8,6 +8,15 @@ from pydantic import AliasChoices, Field
 
 from data.settings import DataSettings
 
+ARTIFACT_FOLDER = "mlartifacts"
+# Artifacts addressed relative to the home (models/home_store.py resolves them).
+HOME_ARTIFACT_SCHEME = "casecast-home"
+
+
+def home_artifact_uri(relative: str) -> str:
+    """The home-relative address of an artifact folder (``mlartifacts/<experiment>``)."""
+    return f"{HOME_ARTIFACT_SCHEME}:/{relative.strip('/')}"
+
 
 class CasecastSettings(DataSettings):
     """Everything both the pipelines and the server must agree on. Env prefix ``CASECAST_``."""
@@ -42,7 +51,7 @@ class CasecastSettings(DataSettings):
 
     @property
     def artifact_root(self) -> Path:
-        return (self.home / "mlartifacts").resolve()
+        return (self.home / ARTIFACT_FOLDER).resolve()
 
     @property
     def embedding_cache_dir(self) -> Path:

@@ -102,6 +102,7 @@ class Services:
         self.audit = AuditLog(self.settings.resolved_audit_log)
 
     def load(self) -> None:
+        log.info("casecast home: %s", self.settings.home)
         configure_tracking(self.settings)
         for dataset in self.settings.datasets:
             try:

@@ -43,6 +43,7 @@ def main(ctx: typer.Context) -> None:
     from models.registry import configure_tracking
 
     settings = CasecastSettings()
+    console.print(f"[dim]casecast home: {settings.home}[/dim]")
     configure_tracking(settings)
     # Artifact transfers are short here; their progress bars would bury the command's own.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

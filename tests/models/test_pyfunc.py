@@ -36,17 +36,20 @@ print(json.dumps({"code": models.__file__, "answer": answer.iloc[0].to_dict()}))
 def test_the_champion_scores_its_input_example_in_a_fresh_process_outside_the_repo(
     trained_home, tmp_path
 ):
+    # The registry hands the champion's files over (its artifacts are addressed relative to
+    # the home, which only casecast resolves); everything else comes from those files.
+    configure_tracking(CasecastSettings(home=trained_home))
+    champion = mlflow.artifacts.download_artifacts(CHAMPION, dst_path=str(tmp_path / "champion"))
     script = tmp_path / "score.py"
     script.write_text(FRESH_PROCESS)
     env = {
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path),
-        "MLFLOW_TRACKING_URI": f"sqlite:///{trained_home / 'mlflow.db'}",
         **{k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
     }
     site = sysconfig.get_paths()["purelib"]
     done = subprocess.run(
-        [sys.executable, "-I", "-S", str(script), site, CHAMPION],
+        [sys.executable, "-I", "-S", str(script), site, champion],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -56,13 +59,12 @@ def test_the_champion_scores_its_input_example_in_a_fresh_process_outside_the_re
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     # The code came from inside the logged model, not from this checkout.
-    assert Path(result["code"]).is_relative_to(trained_home)
+    assert Path(result["code"]).is_relative_to(champion)
     assert not Path(result["code"]).is_relative_to(Path(__file__).parents[2])
     answer = result["answer"]
     assert answer["reasons"] and answer["label"] in ("violation", "no_violation")
     assert {r["kind"] for r in answer["reasons"]} == {"passage", "feature"}
 
-    configure_tracking(CasecastSettings(home=trained_home))
     model, _ = load_pyfunc(CHAMPION)
     here = model.predict(model.input_example).iloc[0]
     assert answer["label"] == here["label"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from models.registry import configure_tracking
 from serving.app import create_app
 from serving.settings import ServingSettings
 
@@ -102,7 +103,7 @@ def test_the_served_model_matches_the_registered_one(client, train_slice, traine
     served = client.post(
         "/v1/predict", json={"text": record.text, "fields": _fields(record), "explain": False}
     ).json()
-    mlflow.set_tracking_uri(f"sqlite:///{trained_home / 'mlflow.db'}")
+    configure_tracking(ServingSettings(home=trained_home))
     model = mlflow.pyfunc.load_model("models:/casecast-echr-violation@champion")
     direct = model.predict(pd.DataFrame([{"text": record.text, **_fields(record)}]))
     assert served["probability"] == pytest.approx(float(direct["probability"].iloc[0]), abs=1e-6)

@@ -29,7 +29,7 @@ def cli_env(trained_home, echr_dir, embedding_cache, monkeypatch):
     monkeypatch.setenv("CASECAST_EMBEDDING_CACHE", str(embedding_cache))
     monkeypatch.setenv("CASECAST_DATA_DIR", str(echr_dir.parent))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    mlflow.set_tracking_uri(f"sqlite:///{trained_home / 'mlflow.db'}")
+    configure_tracking(CasecastSettings())  # tracking and registry: the same store
     return trained_home
 
 
@@ -217,3 +217,22 @@ def test_a_split_is_restated_for_its_estimated_mix_only_where_the_estimate_is_fi
 
     loose = at_estimated_mix(estimator, labels, proba, "violation", max_error=error / 2)
     assert loose == {"class_mix_error": pytest.approx(error)}
+
+
+def test_a_command_run_from_a_subfolder_finds_the_projects_home_and_says_so(
+    trained_home, tmp_path, monkeypatch
+):
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(trained_home, project / ".casecast")
+    subfolder = project / "notebooks" / "drafts"
+    subfolder.mkdir(parents=True)
+    for name in ("CASECAST_HOME", "CASECAST_TRACKING_URI", "MLFLOW_TRACKING_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(subfolder)
+    result = CliRunner().invoke(app, ["models", "--json"])
+    assert result.exit_code == 0, result.output
+    assert f"casecast home: {project / '.casecast'}" in result.stderr.replace("\n", "")
+    rows = json.loads(result.stdout)
+    assert [r["version"] for r in rows if "champion" in r["aliases"]] == ["1"]
