@@ -39,8 +39,30 @@ def test_evaluate_retrieval_prints_every_mode(trained_home, echr_dir, embedding_
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(report) == {"semantic", "keyword", "hybrid"}
+    assert set(report) == {"semantic", "keyword", "hybrid", "reference_bm25"}
     for figures in report.values():
         assert 0.0 <= figures["ndcg_at_10"] <= 1.0 and 0.0 <= figures["recall_at_100"] <= 1.0
         assert figures["n_queries"] == 8
     assert report["semantic"] != report["keyword"]
+    # Every mode beside BM25 over the candidates' whole texts, the reference a judge knows.
+    reference = report["reference_bm25"]["ndcg_at_10"]
+    assert reference > 0 and "ndcg_vs_reference" not in report["reference_bm25"]
+    for mode in ("semantic", "keyword", "hybrid"):
+        ratio = report[mode]["ndcg_vs_reference"]
+        assert ratio == pytest.approx(report[mode]["ndcg_at_10"] / reference)
+    # The index's keyword mode reads two passages per case, the reference whole texts.
+    assert report["keyword"]["ndcg_at_10"] != reference
+
+
+def test_the_reference_ranks_whole_texts_by_bm25():
+    from training.retrieval import WholeTextBM25
+
+    texts = [
+        "The applicant complained about the length of the civil proceedings in his case.",
+        "The applicant was detained on remand; the detention was extended several times.",
+        "The tax authorities froze the company's bank accounts.",
+    ]
+    reference = WholeTextBM25(texts, "en")
+    assert list(reference.rank("length of civil proceedings", 3)) == [0]
+    assert reference.rank("detention on remand extended", 3)[0] == 1
+    assert len(reference.rank("unrelated words entirely", 3)) == 0
