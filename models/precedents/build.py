@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data.schema import CaseOutcome, CaseRecord, Corpus
+from data.schema import PARAGRAPH_SEPARATOR, CaseOutcome, CaseRecord, Corpus
 from features.chunking import ParagraphChunker, spread_positions
 from features.embedding import SentenceEmbedder
 from models.precedents.files import (
@@ -96,6 +96,9 @@ def build_index(
         write_lines(scratch / "passages", (c.text for c in chunks))
         write_lines(scratch / "documents", (list(r.paragraphs) for r, _ in kept))
         write_keyword_index(scratch / "keyword", [c.text for c in chunks], language)
+        # Whole cases too: a case's keyword score reads all of it, whatever was embedded.
+        whole_texts = [PARAGRAPH_SEPARATOR.join(r.paragraphs) for r, _ in kept]
+        write_keyword_index(scratch / "case_keyword", whole_texts, language)
         ann = "none"
         if len(chunks) >= ann_min_passages:
             write_ann_index(scratch / "ann.faiss", vectors)

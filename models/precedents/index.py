@@ -10,7 +10,8 @@ Three ways to search the same passages:
 
 - ``semantic``: cosine similarity of passage embeddings. Exact (one matrix product) for
   small corpora and whenever asked; an HNSW graph (FAISS) above ``ANN_MIN_PASSAGES``.
-- ``keyword``: BM25 (bm25s) over the passages' words, for precise legal terms.
+- ``keyword``: BM25 (bm25s) over each case's whole text, for precise legal terms; a case's
+  indexed passages are scored by BM25 too, to show where its words match.
 - ``hybrid`` (default): reciprocal rank fusion of the two case rankings.
 
 Each passage scores its best match among the query's passages; a case scores a
@@ -79,6 +80,7 @@ class PrecedentIndex:
             self._passage_offsets = np.load(directory / "passages.offsets.npy")
             self._document_offsets = np.load(directory / "documents.offsets.npy")
             self.keyword = load_keyword_index(directory / "keyword")
+            self.case_keyword = load_keyword_index(directory / "case_keyword")
             self.ann = (
                 load_ann_index(directory / "ann.faiss") if self.manifest.ann != "none" else None
             )
@@ -213,11 +215,15 @@ class PrecedentIndex:
             per_mode["semantic"] = self._semantic_passage_scores(
                 query_vectors, passage_allowed, exact
             )
-        if mode in ("keyword", "hybrid") and query_text.strip():
-            per_mode["keyword"] = self._keyword_passage_scores(query_text, passage_allowed)
+        tokens = self._query_tokens(query_text) if mode in ("keyword", "hybrid") else []
+        if tokens:
+            per_mode["keyword"] = self._keyword_passage_scores(tokens, passage_allowed)
         if not per_mode:
             return []
         case_scores = {m: self._case_scores(p, passages_per_case) for m, p in per_mode.items()}
+        if "keyword" in case_scores:
+            # A case's words are all of its text, not only the passages indexed for display.
+            case_scores["keyword"] = self._keyword_case_scores(tokens, allowed)
         if "semantic" in case_scores:
             case_scores["semantic"] = self._blend_whole_cases(
                 case_scores["semantic"], query_vectors, allowed
@@ -295,15 +301,28 @@ class PrecedentIndex:
         blended = whole_case_weight * whole_case + (1.0 - whole_case_weight) * passages
         return np.where(allowed, blended, -np.inf)
 
-    def _keyword_passage_scores(self, query_text: str, passage_allowed: np.ndarray) -> np.ndarray:
-        """BM25 score of each passage; -inf where no query word occurs or not allowed."""
+    def _query_tokens(self, query_text: str) -> list[str]:
+        """The query's distinct words, tokenised as the index's texts were."""
         import bm25s
 
+        if not query_text.strip():
+            return []
         tokens = bm25s.tokenize(
             [query_text], stopwords=self.manifest.language, return_ids=False, show_progress=False
         )[0]
-        scores = np.asarray(self.keyword.get_scores(list(dict.fromkeys(tokens))), dtype=np.float32)
+        return list(dict.fromkeys(tokens))
+
+    def _keyword_passage_scores(self, tokens: list[str], passage_allowed: np.ndarray) -> np.ndarray:
+        """BM25 score of each passage; -inf where no query word occurs or not allowed."""
+        scores = np.asarray(self.keyword.get_scores(tokens), dtype=np.float32)
         scores[(scores <= 0) | ~passage_allowed] = -np.inf
+        return scores
+
+    def _keyword_case_scores(self, tokens: list[str], allowed: np.ndarray) -> np.ndarray:
+        """BM25 score of each case's whole text; -inf where no query word occurs or not
+        allowed."""
+        scores = np.asarray(self.case_keyword.get_scores(tokens), dtype=np.float64)
+        scores[(scores <= 0) | ~allowed] = -np.inf
         return scores
 
     def _case_scores(self, passage_scores: np.ndarray, top_n: int) -> np.ndarray:
@@ -330,6 +349,8 @@ class PrecedentIndex:
             for r in sorted(range(start, stop), key=lambda r: -order_by[r])
             if np.isfinite(order_by[r])
         ][:n]
+        if not rows:  # found by words outside its indexed passages: show those in text order
+            rows = list(range(start, stop))[:n]
         passages = [
             Passage(
                 paragraphs=(int(self.chunk_span[r][0]) + 1, int(self.chunk_span[r][1]) + 1),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-FORMAT = 2
+FORMAT = 3  # 3: a whole-case keyword index beside the passages'
 CURRENT = "CURRENT"
 PASSAGES_PER_CASE = 3
 RANK_DECAY = 0.25  # weight of a case's k-th best passage is RANK_DECAY ** (k - 1)

@@ -179,33 +179,58 @@ def test_empty_query_returns_nothing(index):
 
 
 def test_keyword_mode_finds_a_rare_term(index, corpus):
-    """A name that occurs in one case's indexed passages finds that case by words alone."""
+    """A name that occurs in one case finds that case by words alone, with the passage the
+    name is in shown first when that passage is indexed."""
     import re
     from collections import Counter
 
-    texts = {}
+    def names(text: str) -> set[str]:
+        return {w.lower() for w in re.findall(r"[A-Z][a-z]{6,}", text)}
+
+    passages: dict[str, list[str]] = {}
     for row in range(index.manifest.n_chunks):
         case = index.cases[int(index.chunk_case[row])].case_id
-        texts.setdefault(case, []).append(
+        passages.setdefault(case, []).append(
             files.read_line(index.directory / "passages", index._passage_offsets, row)
         )
-    counts = Counter(
-        w.lower() for t in texts.values() for w in set(re.findall(r"[A-Z][a-z]{6,}", " ".join(t)))
-    )
+    # Counted however it is written: BM25 reads lower-cased words.
+    whole = {r.case_id: set(re.findall(r"\w+", r.text.lower())) for r in corpus.records}
+    counts = Counter(word for words in whole.values() for word in words)
     case_id, rare = next(
-        (case, words)
-        for case, passages in texts.items()
-        if (
-            words := [
-                w
-                for w in re.findall(r"[A-Z][a-z]{6,}", " ".join(passages))
-                if counts[w.lower()] == 1
-            ]
-        )
+        (case, word)
+        for case, texts in passages.items()
+        for word in sorted(names(" ".join(texts)))
+        if counts[word] == 1
     )
-    hits = index.search(np.zeros((0, 384), dtype=np.float32), rare[0], k=3, mode="keyword")
+    hits = index.search(np.zeros((0, 384), dtype=np.float32), rare, k=3, mode="keyword")
     assert hits[0].case.case_id == case_id
-    assert rare[0].lower() in hits[0].passages[0].text.lower()
+    assert rare in hits[0].passages[0].text.lower()
+
+
+def test_keyword_mode_reads_the_whole_case_not_only_its_indexed_passages(index, corpus):
+    """A word found only outside a case's indexed passages still finds the case."""
+    import re
+    from collections import Counter
+
+    indexed = {}
+    for row in range(index.manifest.n_chunks):
+        case = index.cases[int(index.chunk_case[row])].case_id
+        text = files.read_line(index.directory / "passages", index._passage_offsets, row)
+        indexed[case] = indexed.get(case, "") + " " + text.lower()
+    words = {r.case_id: set(re.findall(r"\w+", r.text.lower())) for r in corpus.records}
+    counts = Counter(word for found in words.values() for word in found)
+    case_id, word = next(
+        (case, word)
+        for case, found in words.items()
+        for word in sorted(found)
+        if counts[word] == 1
+        and word.isalpha()
+        and len(word) >= 8
+        and word not in indexed.get(case, "")
+    )
+    hits = index.search(np.zeros((0, 384), dtype=np.float32), word, k=3, mode="keyword")
+    assert hits and hits[0].case.case_id == case_id
+    assert hits[0].passages  # its indexed passages are shown, in text order
 
 
 def test_hybrid_differs_from_both_parts_when_they_disagree(index, corpus, parts):

@@ -85,7 +85,8 @@ def test_the_calibration_hold_out_is_scored_by_learners_of_earlier_cases(fitted,
                                   target[split.earlier])  # fmt: skip
     log_proba = stack.meta_log_proba(scaler, meta, holdout_scores, m.structured[split.holdout])
     refitted = clone(fitted.calibration_).fit(log_proba, target[split.holdout])
-    assert refitted.temperature_ == pytest.approx(fitted.calibration_.temperature_)
+    # Equal up to summation order (BLAS threads; see the parallel-folds test).
+    assert refitted.temperature_ == pytest.approx(fitted.calibration_.temperature_, rel=1e-4)
 
 
 def test_article_heads_give_a_probability_and_a_call_per_article(fitted, frame_and_labels):
