@@ -168,7 +168,7 @@ class Services:
                 body.text, body.k, filters, mode, self.settings.max_query_passages
             )
         else:
-            hits = self._search_case(index, body.case_id or "", body.k, filters, mode)
+            hits = index.search_case(body.case_id or "", body.k, filters, mode)
         self.metrics.searches.labels(body.dataset, body.mode).inc()
         manifest = index.manifest
         return PrecedentSearchResponse(
@@ -195,7 +195,7 @@ class Services:
         """More like this: the cases closest to an indexed case, itself excluded."""
         for _, index in self._loaded_indexes():
             if index.position(case_id) is not None:
-                hits = self._search_case(index, case_id, k, SearchFilters(), "hybrid")
+                hits = index.search_case(case_id, k, SearchFilters(), "hybrid")
                 return [_precedent_out(hit) for hit in hits]
         raise NotFoundError(f"no indexed case {case_id}")
 
@@ -257,14 +257,6 @@ class Services:
                 "; ".join(s.error or f"no index for {name}" for name, s in self.precedents.items())
             )
         return loaded
-
-    @staticmethod
-    def _search_case(
-        index: PrecedentIndex, case_id: str, k: int, filters: SearchFilters, mode: Mode
-    ) -> list[PrecedentHit]:
-        if index.position(case_id) is None:
-            raise NotFoundError(f"case {case_id} is not in the {index.manifest.dataset} index")
-        return index.search_case(case_id, k, filters, mode)
 
     def _check_text(self, text: str) -> None:
         if len(text) > self.settings.max_text_chars:

@@ -22,6 +22,7 @@ import numpy as np
 from data.datasets import get_dataset, load_corpus
 from data.schema import Corpus, DecidedCase
 from models.precedents import MODES, PrecedentIndex, SearchFilters
+from models.precedents.files import keyword_engine, query_tokens
 from models.registry import ensure_experiment
 from models.settings import CasecastSettings
 from training.progress import console, progress_bar
@@ -35,23 +36,12 @@ class WholeTextBM25:
     index's tokenisation and stop words."""
 
     def __init__(self, texts: Sequence[str], language: str) -> None:
-        import bm25s
-
         self.language = language
-        self.engine = bm25s.BM25()
-        self.engine.index(
-            bm25s.tokenize(list(texts), stopwords=language, show_progress=False),
-            show_progress=False,
-        )
+        self.engine = keyword_engine(texts, language)
 
     def rank(self, query: str, k: int) -> np.ndarray:
         """Positions of the ``k`` best-scoring texts that share a word with the query."""
-        import bm25s
-
-        tokens = bm25s.tokenize(
-            [query], stopwords=self.language, return_ids=False, show_progress=False
-        )[0]
-        scores = np.asarray(self.engine.get_scores(list(dict.fromkeys(tokens))))
+        scores = np.asarray(self.engine.get_scores(query_tokens(query, self.language)))
         found = np.flatnonzero(scores > 0)
         return found[np.argsort(-scores[found], kind="stable")[:k]]
 

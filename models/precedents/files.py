@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +40,30 @@ def point_current(dataset_dir: Path, version: str) -> None:
     os.replace(pointer, dataset_dir / CURRENT)
 
 
-def write_keyword_index(directory: Path, texts: list[str], language: str) -> None:
+def keyword_engine(texts: Sequence[str], language: str) -> Any:
+    """BM25 over ``texts``, tokenised with ``language``'s stop words (the one tokenisation of
+    every keyword index and of the evaluation's reference)."""
     import bm25s
 
-    tokens = bm25s.tokenize(texts, stopwords=language, show_progress=False)
-    keyword = bm25s.BM25()
-    keyword.index(tokens, show_progress=False)
-    keyword.save(str(directory), show_progress=False)
+    engine = bm25s.BM25()
+    engine.index(
+        bm25s.tokenize(list(texts), stopwords=language, show_progress=False), show_progress=False
+    )
+    return engine
+
+
+def query_tokens(text: str, language: str) -> list[str]:
+    """A query's distinct words, tokenised as the indexed texts were."""
+    import bm25s
+
+    if not text.strip():
+        return []
+    tokens = bm25s.tokenize([text], stopwords=language, return_ids=False, show_progress=False)[0]
+    return list(dict.fromkeys(tokens))
+
+
+def write_keyword_index(directory: Path, texts: list[str], language: str) -> None:
+    keyword_engine(texts, language).save(str(directory), show_progress=False)
 
 
 def write_ann_index(path: Path, vectors: np.ndarray) -> None:

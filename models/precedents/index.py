@@ -32,6 +32,7 @@ import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,13 @@ from data.schema import PARAGRAPH_SEPARATOR
 from data.text import split_paragraphs
 from features.chunking import ParagraphChunker, spread_positions
 from features.embedding import SentenceEmbedder
-from models.precedents.files import load_ann_index, load_keyword_index, read_line, read_manifest
+from models.precedents.files import (
+    load_ann_index,
+    load_keyword_index,
+    query_tokens,
+    read_line,
+    read_manifest,
+)
 from models.precedents.scoring import case_centroids, inverted, reciprocal_rank_fusion
 from models.precedents.types import (
     ANN_CANDIDATES,
@@ -215,15 +222,15 @@ class PrecedentIndex:
             per_mode["semantic"] = self._semantic_passage_scores(
                 query_vectors, passage_allowed, exact
             )
-        tokens = self._query_tokens(query_text) if mode in ("keyword", "hybrid") else []
+        tokens = query_tokens(query_text, self.manifest.language) if mode != "semantic" else []
         if tokens:
-            per_mode["keyword"] = self._keyword_passage_scores(tokens, passage_allowed)
+            per_mode["keyword"] = _bm25_scores(self.keyword, tokens, passage_allowed, np.float32)
         if not per_mode:
             return []
         case_scores = {m: self._case_scores(p, passages_per_case) for m, p in per_mode.items()}
         if "keyword" in case_scores:
             # A case's words are all of its text, not only the passages indexed for display.
-            case_scores["keyword"] = self._keyword_case_scores(tokens, allowed)
+            case_scores["keyword"] = _bm25_scores(self.case_keyword, tokens, allowed, np.float64)
         if "semantic" in case_scores:
             case_scores["semantic"] = self._blend_whole_cases(
                 case_scores["semantic"], query_vectors, allowed
@@ -301,30 +308,6 @@ class PrecedentIndex:
         blended = whole_case_weight * whole_case + (1.0 - whole_case_weight) * passages
         return np.where(allowed, blended, -np.inf)
 
-    def _query_tokens(self, query_text: str) -> list[str]:
-        """The query's distinct words, tokenised as the index's texts were."""
-        import bm25s
-
-        if not query_text.strip():
-            return []
-        tokens = bm25s.tokenize(
-            [query_text], stopwords=self.manifest.language, return_ids=False, show_progress=False
-        )[0]
-        return list(dict.fromkeys(tokens))
-
-    def _keyword_passage_scores(self, tokens: list[str], passage_allowed: np.ndarray) -> np.ndarray:
-        """BM25 score of each passage; -inf where no query word occurs or not allowed."""
-        scores = np.asarray(self.keyword.get_scores(tokens), dtype=np.float32)
-        scores[(scores <= 0) | ~passage_allowed] = -np.inf
-        return scores
-
-    def _keyword_case_scores(self, tokens: list[str], allowed: np.ndarray) -> np.ndarray:
-        """BM25 score of each case's whole text; -inf where no query word occurs or not
-        allowed."""
-        scores = np.asarray(self.case_keyword.get_scores(tokens), dtype=np.float64)
-        scores[(scores <= 0) | ~allowed] = -np.inf
-        return scores
-
     def _case_scores(self, passage_scores: np.ndarray, top_n: int) -> np.ndarray:
         """Rank-weighted mean of each case's ``top_n`` best passage scores; -inf for cases
         with no candidate passage."""
@@ -387,3 +370,10 @@ class PrecedentIndex:
             if case_id in self._position:
                 allowed[self._position[case_id]] = False
         return allowed
+
+
+def _bm25_scores(engine: Any, tokens: list[str], allowed: np.ndarray, dtype: Any) -> np.ndarray:
+    """BM25 score of each indexed text; -inf where no query word occurs or not allowed."""
+    scores = np.asarray(engine.get_scores(tokens), dtype=dtype)
+    scores[(scores <= 0) | ~allowed] = -np.inf
+    return scores
