@@ -21,7 +21,7 @@ from models.settings import CasecastSettings
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100)
-    parser.add_argument("--model", default=CasecastSettings().embedding_model)
+    parser.add_argument("--model", default=CasecastSettings().embedding_model_for(None))
     parser.add_argument("--chunk-tokens", type=int, default=128)
     args = parser.parse_args()
 

@@ -31,7 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", default="cpu,cuda", help="comma-separated; cpu is added")
     parser.add_argument("--cases", type=int, default=100, help="cases per split")
-    parser.add_argument("--model", default=settings.embedding_model)
+    parser.add_argument("--model", default=settings.embedding_model_for(None))
     parser.add_argument("--cpu-threads", type=int, default=None, help="as on a 2-core machine")
     parser.add_argument("--batch-size", type=int, default=32, help="the CPU's batch")
     parser.add_argument("--gpu-batch-size", type=int, default=256, help="other devices' batch")

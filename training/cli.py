@@ -174,6 +174,7 @@ def evaluate_retrieval(
 ) -> None:
     """nDCG@10 and recall@100 of semantic, keyword and hybrid search on the current index."""
     from models.precedents import IndexUnavailableError
+    from training.retrieval import WRITTEN
     from training.retrieval import evaluate_retrieval as run
 
     try:
@@ -183,6 +184,7 @@ def evaluate_retrieval(
     if as_json:
         sys.stdout.write(json.dumps(report) + "\n")
         return
+    written = report.pop(WRITTEN, {})
     for mode, figures in report.items():
         console.print(
             f"{mode:>9}: nDCG@10 {figures['ndcg_at_10']:.4f}  "
@@ -192,6 +194,14 @@ def evaluate_retrieval(
         if figures.get("ndcg_vs_reference") is not None:
             console.print(
                 f"{mode} / reference BM25 (whole texts) nDCG@10: {figures['ndcg_vs_reference']:.3f}"
+            )
+    for lang, modes in written.items():
+        for mode, figures in modes.items():
+            ratio = figures.get("recall_vs_document_language")
+            console.print(
+                f"written {lang} {mode:>14}: recall@10 {figures['recall_at_10']:.3f}  "
+                f"nDCG@10 {figures['ndcg_at_10']:.3f}"
+                + (f"  ({ratio:.2f}x the documents' language)" if ratio is not None else "")
             )
 
 

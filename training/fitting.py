@@ -27,9 +27,10 @@ from training.progress import progress_bar
 TRAINING_IDS = "training_case_ids.txt"
 
 
-def make_embedder(settings: CasecastSettings) -> SentenceEmbedder:
+def make_embedder(settings: CasecastSettings, spec: DatasetSpec) -> SentenceEmbedder:
+    """The data set's encoder (or the configured one) with the shared cache."""
     return SentenceEmbedder(
-        model=settings.embedding_model,
+        model=settings.embedding_model_for(spec.embedding_model),
         batch_size=settings.embedding_batch_size,
         cache_dir=settings.embedding_cache_dir,
         device=settings.embedding_device,
@@ -40,13 +41,15 @@ def make_estimator(settings: CasecastSettings, spec: DatasetSpec) -> CaseOutcome
     """The outcome model for a data set: its pre-decision fields, the configured embedder."""
     categorical, numeric = model_fields(spec, settings)
     estimator = CaseOutcomeClassifier(
-        embedder=make_embedder(settings),
+        embedder=make_embedder(settings, spec),
         chunk_tokens=settings.chunk_tokens,
         chunk_overlap=settings.chunk_overlap,
         max_chunks_per_case=settings.max_chunks_per_case,
         categorical=categorical,
         numeric=numeric,
         time_column=spec.time_field,
+        language=spec.language,
+        stemmer=spec.stemmer,
     )
     return estimator.set_params(**spec.model_params)
 

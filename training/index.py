@@ -30,7 +30,7 @@ def index(
     built from the same data and encoder is tagged with the index version it goes with."""
     spec = get_dataset(dataset)
     corpus = load_corpus(spec.name, settings, limit_per_split)
-    embedder = make_embedder(settings).fit()
+    embedder = make_embedder(settings, spec).fit()
     chunker = ParagraphChunker(settings.chunk_tokens, settings.chunk_overlap).fit()
     with progress_bar("indexing passages") as (advance, set_total):
         manifest = build_index(
@@ -42,6 +42,7 @@ def index(
             progress=advance,
             on_total=set_total,
             language=spec.language,
+            stemmer=spec.stemmer,
         )
     directory = manifest.directory(settings.index_dir)
     experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)

@@ -8,6 +8,10 @@ article rulings, SCOTUS issue area and winner, Russian proceeding and sanction).
 Reported per mode: nDCG@10 (graded) and recall@100 (share of the relevant candidates found),
 beside the reference a judge would pick instead of casecast: BM25 over the candidates' whole
 texts (not the index's passages), with every mode's nDCG@10 as a ratio to it.
+
+A data set with hand-written queries (``DatasetSpec.written_queries``: one situation told in
+several languages, and the decisions it describes) is also scored on those, per query
+language and mode, over the whole index: recall@10 and nDCG@10 of the decisions named.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 import mlflow
 import numpy as np
 
-from data.datasets import get_dataset, load_corpus
+from data.datasets import WrittenQuery, get_dataset, load_corpus, written_queries
 from data.schema import Corpus, DecidedCase
 from models.precedents import MODES, PrecedentIndex, SearchFilters
 from models.precedents.files import keyword_engine, query_tokens
@@ -33,15 +37,17 @@ REFERENCE = "reference_bm25"  # BM25 over the candidates' whole texts
 
 class WholeTextBM25:
     """The keyword engine a court would run: BM25 over each candidate's whole text, with the
-    index's tokenisation and stop words."""
+    index's tokenisation, stop words and stemmer."""
 
-    def __init__(self, texts: Sequence[str], language: str) -> None:
+    def __init__(self, texts: Sequence[str], language: str, stemmer: str | None = None) -> None:
         self.language = language
-        self.engine = keyword_engine(texts, language)
+        self.stemmer = stemmer
+        self.engine = keyword_engine(texts, language, stemmer)
 
     def rank(self, query: str, k: int) -> np.ndarray:
         """Positions of the ``k`` best-scoring texts that share a word with the query."""
-        scores = np.asarray(self.engine.get_scores(query_tokens(query, self.language)))
+        tokens = query_tokens(query, self.language, self.stemmer)
+        scores = np.asarray(self.engine.get_scores(tokens))
         found = np.flatnonzero(scores > 0)
         return found[np.argsort(-scores[found], kind="stable")[:k]]
 
@@ -92,7 +98,7 @@ def evaluate_retrieval(
 
     filters = SearchFilters(year_max=queries_from - 1)
     console.print(f"reference: BM25 over the whole texts of {len(candidates):,} candidates")
-    reference = WholeTextBM25([c.record.text for c in candidates], spec.language)
+    reference = WholeTextBM25([c.record.text for c in candidates], spec.language, spec.stemmer)
     candidate_ids = [c.record.case_id for c in candidates]
     totals: dict[str, dict[str, list[float]]] = {
         m: {"ndcg": [], "recall": []} for m in (*MODES, REFERENCE)
@@ -133,8 +139,74 @@ def evaluate_retrieval(
         report[mode]["ndcg_vs_reference"] = (
             report[mode]["ndcg_at_10"] / baseline if baseline else None
         )
+    written = written_queries(spec)
+    if written:
+        texts = {r.case_id: r.text for r in corpus.records}
+        report[WRITTEN] = evaluate_written_queries(
+            index, written, texts, spec.language, spec.stemmer
+        )
     if log_run:
         _log(spec.name, settings, report, index.manifest.version)
+    return report
+
+
+WRITTEN = "written_queries"
+WRITTEN_AT = 10
+
+
+def evaluate_written_queries(
+    index: PrecedentIndex,
+    queries: Sequence[WrittenQuery],
+    case_texts: dict[str, str],
+    language: str,
+    stemmer: str | None = None,
+) -> dict[str, dict[str, dict[str, float]]]:
+    """``{query language: {mode: figures}}`` for hand-written queries over the whole index.
+
+    Figures: recall@10 and nDCG@10 (binary: the decisions the query names), and for each
+    language but the documents' own, recall@10 as a ratio to the same queries written in
+    the documents' language. The reference BM25 reads the indexed cases' whole texts.
+    """
+    candidate_ids = [c.case_id for c in index.cases]
+    reference = WholeTextBM25([case_texts.get(i, "") for i in candidate_ids], language, stemmer)
+    languages = sorted({lang for q in queries for lang in q.texts})
+    figures: dict[str, dict[str, dict[str, list[float]]]] = {
+        lang: {m: {"recall": [], "ndcg": []} for m in (*MODES, REFERENCE)} for lang in languages
+    }
+    with progress_bar("written queries", total=len(queries) * len(languages)) as (advance, _):
+        for query in queries:
+            relevant = set(query.relevant)
+            for lang, text in query.texts.items():
+                rankings = {
+                    mode: [h.case.case_id for h in index.search_text(text, WRITTEN_AT, mode=mode)]
+                    for mode in MODES
+                }
+                rankings[REFERENCE] = [candidate_ids[i] for i in reference.rank(text, WRITTEN_AT)]
+                for mode, ranked_ids in rankings.items():
+                    grades = [int(case_id in relevant) for case_id in ranked_ids]
+                    scores = figures[lang][mode]
+                    scores["recall"].append(sum(grades) / len(relevant))
+                    scores["ndcg"].append(ndcg(grades, [1] * len(relevant), WRITTEN_AT))
+                advance(1)
+    report = {
+        lang: {
+            mode: {
+                "recall_at_10": float(np.mean(values["recall"])),
+                "ndcg_at_10": float(np.mean(values["ndcg"])),
+                "n_queries": len(values["recall"]),
+            }
+            for mode, values in modes.items()
+        }
+        for lang, modes in figures.items()
+    }
+    if language in report:
+        for lang, modes in report.items():
+            for mode, values in modes.items():
+                own = report[language][mode]["recall_at_10"]
+                if lang != language:
+                    values["recall_vs_document_language"] = (
+                        values["recall_at_10"] / own if own else None
+                    )
     return report
 
 
@@ -149,12 +221,21 @@ def _log(dataset: str, settings: CasecastSettings, report: dict[str, dict[str, A
     experiment_id = ensure_experiment(f"casecast-{dataset}", settings)
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"evaluate-retrieval-{dataset}"):
         mlflow.set_tags({"stage": "evaluate-retrieval", "index_version": index_version})
-        first = next(iter(report.values()))
+        first = report[REFERENCE]
         mlflow.log_params({k: first[k] for k in ("n_queries", "n_candidates", "queries_from")})
-        for mode, figures in report.items():
+        for mode in (*MODES, REFERENCE):
+            figures = report[mode]
             mlflow.log_metrics({f"{mode}_ndcg_at_10": figures["ndcg_at_10"],
                                 f"{mode}_recall_at_100": figures["recall_at_100"]})  # fmt: skip
-        for mode, figures in report.items():
             if figures.get("ndcg_vs_reference") is not None:
                 mlflow.log_metric(f"{mode}_ndcg_vs_reference", figures["ndcg_vs_reference"])
+        for lang, modes in report.get(WRITTEN, {}).items():
+            for mode, figures in modes.items():
+                prefix = f"written_{lang}_{mode}"
+                mlflow.log_metrics(
+                    {
+                        f"{prefix}_recall_at_10": figures["recall_at_10"],
+                        f"{prefix}_ndcg_at_10": figures["ndcg_at_10"],
+                    }
+                )
         mlflow.log_dict(report, "retrieval/metrics.json")

@@ -185,7 +185,8 @@ def _log_training_run(
     params.update(
         dataset=spec.name,
         task=spec.task,
-        embedding_model=settings.embedding_model,
+        embedding_model=estimator.embedder_.model,
+        embedding_backend=estimator.embedder_.backend_,
         embedding_model_id=estimator.embedder_.model_id_,
         embedding_max_seq_length=estimator.embedder_.max_seq_length_,
         validation_from=validation_from,

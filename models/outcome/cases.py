@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from data.schema import TEXT_COLUMN
+from data.sections import pre_decision_paragraphs
 from data.text import split_paragraphs
 from features.chunking import Chunk, ParagraphChunker, spread_positions
 from features.embedding import SentenceEmbedder
@@ -55,7 +56,8 @@ class CasePreparer(TransformerMixin, BaseEstimator):
     """Split each case's text into paragraphs and passages and embed the passages it may.
 
     ``max_chunks_per_case`` bounds the passages embedded per case (0 = all), spread over the
-    text; the embedder's cache makes a second pass over the same cases free.
+    text; the embedder's cache makes a second pass over the same cases free. Texts in a
+    ``language`` with a section parser keep only what is known before the decision.
     """
 
     def __init__(
@@ -65,7 +67,9 @@ class CasePreparer(TransformerMixin, BaseEstimator):
         chunk_overlap: int = 16,
         max_chunks_per_case: int = 2,
         use_embeddings: bool = True,
+        language: str = "en",
     ) -> None:
+        self.language = language
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
         self.chunk_overlap = chunk_overlap
@@ -85,7 +89,10 @@ class CasePreparer(TransformerMixin, BaseEstimator):
     ) -> PreparedCases:
         """``frame``'s cases prepared; ``on_total`` hears how many passages will be embedded."""
         check_is_fitted(self, "embedder_")
-        paragraphs = [split_paragraphs(str(t or "")) for t in frame[TEXT_COLUMN]]
+        paragraphs = [
+            pre_decision_paragraphs(split_paragraphs(str(t or "")), self.language)
+            for t in frame[TEXT_COLUMN]
+        ]
         chunks = self.chunker_.transform(paragraphs)
         embedded = [spread_positions(len(c), self.max_chunks_per_case) for c in chunks]
         if not self.use_embeddings:

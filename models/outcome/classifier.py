@@ -33,7 +33,7 @@ from models.outcome.stack import StackedCaseClassifier
 
 # Bumped when a fitted model's attributes change meaning: a model pickled by another format
 # is refused at load time with what to do, instead of failing on its first prediction.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: the text language (section parser) and word stemmer
 
 
 @dataclass
@@ -52,7 +52,9 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
     (0 = all). Fields: ``categorical``, ``numeric``; ``time_column`` orders cases for the
     calibration hold-out (the latest ``calibration_fraction``; row order when unset). Text
     features: ``tfidf_max_features`` (whole texts), ``paragraph_tfidf_max_features``,
-    ``char_features`` (0 = no character learner). Learners: the ``*_C`` penalties,
+    ``char_features`` (0 = no character learner), ``stemmer`` (a Snowball algorithm for the
+    words); ``language`` of the texts: sections that state the outcome are taken out of
+    texts in languages that have a section parser (Russian). Learners: the ``*_C`` penalties,
     ``tree_features`` (0 = no trees), ``tree_estimators`` and further LightGBM settings in
     ``tree_params``; ``article_C`` for the article heads. ``n_jobs`` workers fit side by side.
     """
@@ -79,6 +81,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         char_C: float = 4.0,
         article_C: float = 16.0,
         use_embeddings: bool = True,
+        language: str = "en",
+        stemmer: str | None = None,
         class_weight: str | None = "balanced",
         n_folds: int = 5,
         calibration_fraction: float = 0.2,
@@ -105,6 +109,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         self.char_C = char_C
         self.article_C = article_C
         self.use_embeddings = use_embeddings
+        self.language = language
+        self.stemmer = stemmer
         self.class_weight = class_weight
         self.n_folds = n_folds
         self.calibration_fraction = calibration_fraction
@@ -136,6 +142,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             text_max_features=self.tfidf_max_features,
             paragraph_max_features=self.paragraph_tfidf_max_features,
             char_features=self.char_features,
+            stemmer=self.stemmer,
             n_jobs=self.n_jobs,
         )
         matrices = self.features_.fit_transform(cases)
@@ -299,6 +306,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             chunk_overlap=self.chunk_overlap,
             max_chunks_per_case=self.max_chunks_per_case,
             use_embeddings=self.use_embeddings,
+            language=self.language,
         )
 
     def _frame(self, X: Any) -> pd.DataFrame:

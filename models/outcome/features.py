@@ -59,7 +59,8 @@ class CaseMatrices:
 class CaseFeatures(TransformerMixin, BaseEstimator):
     """Fit the vectorisers, scalers and encoders on prepared cases; transform to matrices.
 
-    ``char_features=0`` leaves the character n-grams out. ``n_jobs`` processes fit the
+    ``char_features=0`` leaves the character n-grams out; ``stemmer`` (a Snowball algorithm)
+    stems the words of the word n-grams. ``n_jobs`` processes fit the
     vectorisers side by side (tokenising holds the GIL, so threads would not).
     """
 
@@ -71,8 +72,10 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         paragraph_max_features: int = 300_000,
         char_features: int = 200_000,
         min_category_cases: int = 5,
+        stemmer: str | None = None,
         n_jobs: int = 2,
     ) -> None:
+        self.stemmer = stemmer
         self.categorical = categorical
         self.numeric = numeric
         self.text_max_features = text_max_features
@@ -92,8 +95,11 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         min_df = min(3, len(texts))
         vectorizers: list[tuple[Any, list[str]]] = [
             # Paragraphs: more of them share words, so a stricter max_df and more columns.
-            (legal_tfidf(self.paragraph_max_features, min_df=min_df, max_df=0.5), flat or texts),
-            (legal_tfidf(self.text_max_features, min_df=min_df), texts),
+            (
+                legal_tfidf(self.paragraph_max_features, min_df, 0.5, self.stemmer),
+                flat or texts,
+            ),
+            (legal_tfidf(self.text_max_features, min_df, stemmer=self.stemmer), texts),
         ]
         if self.char_features:
             char_min_df = min(5, len(texts))

@@ -25,10 +25,12 @@ from models.precedents.files import (
     write_keyword_index,
     write_lines,
 )
+from models.precedents.scoring import normalized
 from models.precedents.types import (
     ANN_MIN_PASSAGES,
     FORMAT,
     HNSW_M,
+    LANGUAGE_MEANS,
     CaseSummary,
     IndexManifest,
 )
@@ -39,11 +41,13 @@ def index_version(
     embedder: SentenceEmbedder,
     chunker: ParagraphChunker,
     max_chunks_per_case: int,
+    stemmer: str | None = None,
 ) -> str:
     model = embedder.model_id_.rstrip("/").split("/")[-1]
+    stemmed = f"-s{stemmer}" if stemmer else ""
     return (
         f"{fingerprint}-{model}-{embedder.max_seq_length_}-c{chunker.max_tokens}"
-        f"o{chunker.overlap_tokens}k{max_chunks_per_case}-f{FORMAT}"
+        f"o{chunker.overlap_tokens}k{max_chunks_per_case}{stemmed}-f{FORMAT}"
     )
 
 
@@ -57,15 +61,16 @@ def build_index(
     on_total: Callable[[int], None] | None = None,
     language: str = "en",
     ann_min_passages: int = ANN_MIN_PASSAGES,
+    stemmer: str | None = None,
 ) -> IndexManifest:
     """Embed (through the cache), index words and vectors, write a new version, make it
     CURRENT, and return its manifest (the folder is ``root / dataset / version``).
-    ``language`` picks the keyword index's stop words."""
+    ``language`` picks the keyword index's stop words, ``stemmer`` its Snowball stemmer."""
     started = time.perf_counter()
     dataset_dir = root / corpus.dataset
     dataset_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = corpus.fingerprint()
-    version = index_version(fingerprint, embedder, chunker, max_chunks_per_case)
+    version = index_version(fingerprint, embedder, chunker, max_chunks_per_case, stemmer)
     target = dataset_dir / version
     if is_complete(target):
         point_current(dataset_dir, version)
@@ -78,11 +83,17 @@ def build_index(
     if on_total is not None:
         on_total(len(chunks))
     vectors = embedder.transform([c.text for c in chunks], progress=progress)
+    centering = LANGUAGE_MEANS if embedder.multilingual_ and len(vectors) else None
+    document_mean = vectors.mean(axis=0) if centering else None
+    if document_mean is not None:
+        vectors = normalized(vectors - document_mean)
 
     scratch = dataset_dir / f".build-{uuid.uuid4().hex[:8]}"
     scratch.mkdir()
     try:
         np.save(scratch / "vectors.npy", vectors)
+        if document_mean is not None:
+            np.save(scratch / "document_mean.npy", document_mean)
         np.save(
             scratch / "chunk_case.npy",
             np.repeat(np.arange(len(kept), dtype=np.int32), [len(p) for p in picks]),
@@ -95,10 +106,10 @@ def build_index(
         )
         write_lines(scratch / "passages", (c.text for c in chunks))
         write_lines(scratch / "documents", (list(r.paragraphs) for r, _ in kept))
-        write_keyword_index(scratch / "keyword", [c.text for c in chunks], language)
+        write_keyword_index(scratch / "keyword", [c.text for c in chunks], language, stemmer)
         # Whole cases too: a case's keyword score reads all of it, whatever was embedded.
         whole_texts = [PARAGRAPH_SEPARATOR.join(r.paragraphs) for r, _ in kept]
-        write_keyword_index(scratch / "case_keyword", whole_texts, language)
+        write_keyword_index(scratch / "case_keyword", whole_texts, language, stemmer)
         ann = "none"
         if len(chunks) >= ann_min_passages:
             write_ann_index(scratch / "ann.faiss", vectors)
@@ -111,6 +122,9 @@ def build_index(
             embedding_model=embedder.model,
             embedding_model_id=embedder.model_id_,
             embedding_max_seq_length=embedder.max_seq_length_,
+            embedding_backend=embedder.backend_,
+            keyword_stemmer=stemmer,
+            centering=centering,
             data_fingerprint=fingerprint,
             chunk_tokens=chunker.max_tokens,
             chunk_overlap=chunker.overlap_tokens,

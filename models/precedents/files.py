@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -40,30 +41,54 @@ def point_current(dataset_dir: Path, version: str) -> None:
     os.replace(pointer, dataset_dir / CURRENT)
 
 
-def keyword_engine(texts: Sequence[str], language: str) -> Any:
-    """BM25 over ``texts``, tokenised with ``language``'s stop words (the one tokenisation of
-    every keyword index and of the evaluation's reference)."""
+def keyword_engine(texts: Sequence[str], language: str, stemmer: str | None = None) -> Any:
+    """BM25 over ``texts``, tokenised with ``language``'s stop words and, when given, the
+    ``stemmer`` Snowball algorithm (the one tokenisation of every keyword index and of the
+    evaluation's reference)."""
     import bm25s
 
     engine = bm25s.BM25()
-    engine.index(
-        bm25s.tokenize(list(texts), stopwords=language, show_progress=False), show_progress=False
+    tokens = bm25s.tokenize(
+        list(texts), stopwords=language, stemmer=_stemmer(stemmer), show_progress=False
     )
+    engine.index(tokens, show_progress=False)
     return engine
 
 
-def query_tokens(text: str, language: str) -> list[str]:
+def query_tokens(text: str, language: str, stemmer: str | None = None) -> list[str]:
     """A query's distinct words, tokenised as the indexed texts were."""
     import bm25s
 
     if not text.strip():
         return []
-    tokens = bm25s.tokenize([text], stopwords=language, return_ids=False, show_progress=False)[0]
+    tokens = bm25s.tokenize(
+        [text],
+        stopwords=language,
+        stemmer=_stemmer(stemmer),
+        return_ids=False,
+        show_progress=False,
+    )[0]
     return list(dict.fromkeys(tokens))
 
 
-def write_keyword_index(directory: Path, texts: list[str], language: str) -> None:
-    keyword_engine(texts, language).save(str(directory), show_progress=False)
+_STEMMERS = threading.local()  # a PyStemmer stemmer is not safe to share between threads
+
+
+def _stemmer(algorithm: str | None) -> Any:
+    if algorithm is None:
+        return None
+    import Stemmer
+
+    per_thread = _STEMMERS.__dict__
+    if algorithm not in per_thread:
+        per_thread[algorithm] = Stemmer.Stemmer(algorithm)
+    return per_thread[algorithm]
+
+
+def write_keyword_index(
+    directory: Path, texts: list[str], language: str, stemmer: str | None = None
+) -> None:
+    keyword_engine(texts, language, stemmer).save(str(directory), show_progress=False)
 
 
 def write_ann_index(path: Path, vectors: np.ndarray) -> None:

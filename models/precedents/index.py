@@ -12,12 +12,19 @@ Three ways to search the same passages:
   small corpora and whenever asked; an HNSW graph (FAISS) above ``ANN_MIN_PASSAGES``.
 - ``keyword``: BM25 (bm25s) over each case's whole text, for precise legal terms; a case's
   indexed passages are scored by BM25 too, to show where its words match.
-- ``hybrid`` (default): reciprocal rank fusion of the two case rankings.
+- ``hybrid`` (default): reciprocal rank fusion of the two case rankings; for a query in
+  another language than the indexed texts (Kazakh or English over Russian decisions), the
+  semantic ranking alone, since no word of it can match.
 
 Each passage scores its best match among the query's passages; a case scores a
 rank-weighted mean of its best ``PASSAGES_PER_CASE`` passages (weights 1, 1/4, 1/16): the
 best passage leads, and further matching passages lift a case above one that shares a
 single stock paragraph.
+
+With a multilingual encoder (manifest ``centering``), stored passage vectors are less their
+mean and a query's vectors less the mean of short texts in the query's language (written
+anchors, ``language_anchors.json``): what remains is less the language a text is written in
+than what it says, so a Kazakh or English account meets the Russian decisions it describes.
 
 Semantic search also compares whole cases: the mean of a case's passage vectors against the
 mean of the query's. A query of one passage is matched passage to passage; a query of ``n``
@@ -37,9 +44,11 @@ from typing import Any
 import numpy as np
 
 from data.schema import PARAGRAPH_SEPARATOR
+from data.sections import pre_decision_paragraphs
 from data.text import split_paragraphs
 from features.chunking import ParagraphChunker, spread_positions
-from features.embedding import SentenceEmbedder
+from features.embedding import Role, SentenceEmbedder
+from features.text import script_language
 from models.precedents.files import (
     load_ann_index,
     load_keyword_index,
@@ -47,7 +56,12 @@ from models.precedents.files import (
     read_line,
     read_manifest,
 )
-from models.precedents.scoring import case_centroids, inverted, reciprocal_rank_fusion
+from models.precedents.scoring import (
+    case_centroids,
+    inverted,
+    normalized,
+    reciprocal_rank_fusion,
+)
 from models.precedents.types import (
     ANN_CANDIDATES,
     CURRENT,
@@ -75,6 +89,7 @@ class PrecedentIndex:
         self.embedding_cache = embedding_cache
         self._query_lock = threading.Lock()
         self._query_side: tuple[SentenceEmbedder, ParagraphChunker] | None = None
+        self._language_means: dict[str, np.ndarray] = {}
         try:
             self.manifest = read_manifest(directory)
             if self.manifest.format != FORMAT:
@@ -90,6 +105,9 @@ class PrecedentIndex:
             self.case_keyword = load_keyword_index(directory / "case_keyword")
             self.ann = (
                 load_ann_index(directory / "ann.faiss") if self.manifest.ann != "none" else None
+            )
+            self.document_mean = (
+                np.load(directory / "document_mean.npy") if self.manifest.centering else None
             )
         except (OSError, ValueError, TypeError, KeyError) as error:
             raise IndexUnavailableError(
@@ -141,25 +159,39 @@ class PrecedentIndex:
                     ).fit()
                 except RuntimeError as error:
                     raise IndexUnavailableError(str(error)) from error
-                if embedder.model_id_ != manifest.embedding_model_id:
+                if (embedder.backend_, embedder.model_id_) != (
+                    manifest.embedding_backend,
+                    manifest.embedding_model_id,
+                ):
                     raise IndexUnavailableError(
                         f"index {manifest.version} was built with {manifest.embedding_model_id}"
                         f" but {manifest.embedding_model} loads {embedder.model_id_} here: "
                         f"rebuild it with `casecast index --dataset {manifest.dataset}`"
                     )
                 chunker = ParagraphChunker(manifest.chunk_tokens, manifest.chunk_overlap).fit()
+                if manifest.centering:
+                    self._language_means = language_means(embedder)
                 self._query_side = (embedder, chunker)
             return self._query_side
 
     def embed_query(
-        self, paragraphs: Sequence[str], max_passages: int = MAX_QUERY_PASSAGES
+        self,
+        paragraphs: Sequence[str],
+        max_passages: int = MAX_QUERY_PASSAGES,
+        role: Role = "query",
     ) -> np.ndarray:
-        """A query's passage vectors, chunked and embedded as the index's own passages (at
-        most ``max_passages``, spread over the text, embedded in one batch)."""
+        """A query's passage vectors, chunked as the index's own passages (at most
+        ``max_passages``, spread over the text, embedded in one batch) and embedded as
+        queries (E5 reads a query with its own prefix; most other models see no difference)."""
         embedder, chunker = self.query_side()
         chunks = chunker.chunk(paragraphs)
         picks = spread_positions(len(chunks), max_passages)
-        return embedder.transform([chunks[i].text for i in picks])
+        vectors = embedder.embed([chunks[i].text for i in picks], role)
+        if self.document_mean is None or not len(vectors):
+            return vectors
+        language = script_language(" ".join(paragraphs))
+        mean = self._language_means.get(language or "", self.document_mean)
+        return normalized(vectors - mean)
 
     def search_text(
         self,
@@ -172,6 +204,9 @@ class PrecedentIndex:
     ) -> list[PrecedentHit]:
         """The cases closest to a text (or to its paragraphs, already split)."""
         paragraphs = split_paragraphs(text) if isinstance(text, str) else list(text)
+        # A pasted decision is searched by its facts, as the indexed ones are; an account of
+        # facts that the parser would empty is searched as written.
+        paragraphs = pre_decision_paragraphs(paragraphs, self.manifest.language) or paragraphs
         vectors = np.zeros((0, self.manifest.dimension), dtype=np.float32)
         if mode != "keyword":
             vectors = self.embed_query(paragraphs, max_passages)
@@ -222,7 +257,13 @@ class PrecedentIndex:
             per_mode["semantic"] = self._semantic_passage_scores(
                 query_vectors, passage_allowed, exact
             )
-        tokens = query_tokens(query_text, self.manifest.language) if mode != "semantic" else []
+        if mode == "hybrid" and len(query_vectors) and not self._same_language(query_text):
+            mode = "semantic"  # words cannot match across languages: meaning ranks alone
+        tokens = (
+            query_tokens(query_text, self.manifest.language, self.manifest.keyword_stemmer)
+            if mode != "semantic"
+            else []
+        )
         if tokens:
             per_mode["keyword"] = _bm25_scores(self.keyword, tokens, passage_allowed, np.float32)
         if not per_mode:
@@ -257,6 +298,11 @@ class PrecedentIndex:
 
     def position(self, case_id: str) -> int | None:
         return self._position.get(case_id)
+
+    def _same_language(self, query_text: str) -> bool:
+        """Whether a query is written in the indexed texts' language (by its letters)."""
+        language = script_language(query_text)
+        return language is None or language == self.manifest.language
 
     def case_vectors(self, position: int) -> np.ndarray:
         """The stored passage vectors of one case ("more like this" needs no new embedding)."""
@@ -377,3 +423,13 @@ def _bm25_scores(engine: Any, tokens: list[str], allowed: np.ndarray, dtype: Any
     scores = np.asarray(engine.get_scores(tokens), dtype=dtype)
     scores[(scores <= 0) | ~allowed] = -np.inf
     return scores
+
+
+LANGUAGE_ANCHORS = Path(__file__).with_name("language_anchors.json")
+
+
+def language_means(embedder: SentenceEmbedder) -> dict[str, np.ndarray]:
+    """Each anchor language's mean query vector (anchors: short accounts of everyday legal
+    matters, unrelated to any indexed case, the same thirty in each language)."""
+    anchors = json.loads(LANGUAGE_ANCHORS.read_text(encoding="utf-8"))
+    return {lang: embedder.embed_queries(texts).mean(axis=0) for lang, texts in anchors.items()}

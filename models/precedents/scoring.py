@@ -18,6 +18,13 @@ def inverted(values_per_case: Iterable[Iterable[str]]) -> dict[str, np.ndarray]:
     return {value: np.asarray(rows, dtype=np.int64) for value, rows in positions.items()}
 
 
+def normalized(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (a zero row stays zero), as float32."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
 def case_centroids(
     vectors: np.ndarray, chunk_case: np.ndarray, case_starts: np.ndarray
 ) -> np.ndarray:

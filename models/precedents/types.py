@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 FORMAT = 3  # 3: a whole-case keyword index beside the passages'
+LANGUAGE_MEANS = "language-means"
 CURRENT = "CURRENT"
 PASSAGES_PER_CASE = 3
 RANK_DECAY = 0.25  # weight of a case's k-th best passage is RANK_DECAY ** (k - 1)
@@ -88,6 +89,11 @@ class IndexManifest:
     ann: str = "none"
     format: int = FORMAT
     sources: list[str] = field(default_factory=list)
+    embedding_backend: str = "sentence-transformers"  # queries are embedded by the same one
+    keyword_stemmer: str | None = None  # Snowball algorithm of the keyword indexes' words
+    # "language-means": passage vectors stored less their mean, and a query's less its
+    # language's mean, so that a query in another language meets the documents (index.py).
+    centering: str | None = None
 
     def directory(self, root: Path) -> Path:
         """Where this version lives under an index root."""

