@@ -17,9 +17,10 @@ from sklearn.utils.validation import check_is_fitted, check_non_negative, valida
 
 FLOOR = 1e-6  # the least probability a learner's score is computed from
 DENSE_TREE_CELLS = 250_000_000  # 1 GB of float32: above it the tree learner reads sparse input
-# liblinear's dual solver draws from one process-wide random generator (scikit-learn's
-# ``newrand``): two threads drawing at once would make a fit depend on thread timing.
-_DUAL_LIBLINEAR = threading.Lock()
+# liblinear draws from one process-wide random generator (scikit-learn's ``newrand``), and
+# every liblinear fit reseeds it, primal ones too: a fit beside another in a second thread
+# would depend on thread timing (seen as 1e-5 differences under a loaded CPU).
+_LIBLINEAR = threading.Lock()
 
 
 class _WrappedClassifier(ClassifierMixin, BaseEstimator):
@@ -161,10 +162,10 @@ class ChiSquaredTrees(_WrappedClassifier):
 
 
 def fit_linear(model: LogisticRegression, X: Any, y: np.ndarray) -> LogisticRegression:
-    """Fit, one dual liblinear fit at a time (see ``_DUAL_LIBLINEAR``)."""
-    if not model.dual:
+    """Fit, one liblinear fit at a time (see ``_LIBLINEAR``)."""
+    if model.solver != "liblinear":
         return model.fit(X, y)
-    with _DUAL_LIBLINEAR:
+    with _LIBLINEAR:
         return model.fit(X, y)
 
 
