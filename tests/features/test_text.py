@@ -73,3 +73,13 @@ def test_russian_stems_join_the_forms_of_a_word() -> None:
     assert "наркотическ средств" in vectorizer.vocabulary_
     kept_letters = legal_tfidf(min_df=1, max_df=1.0, stemmer="russian").fit(["районный суд"])
     assert "й" in "".join(kept_letters.vocabulary_)  # accents are not stripped before stemming
+
+
+def test_script_language_tells_kazakh_russian_and_english_apart() -> None:
+    from features.text import script_language
+
+    assert script_language("Сот бас бостандығынан айыру түрінде жаза тағайындады.") == "kk"
+    assert script_language("Суд назначил наказание в виде лишения свободы.") == "ru"
+    assert script_language("The court imposed a sentence of imprisonment.") == "en"
+    assert script_language("Суд применил ст. 228 УК РФ (Criminal Code).") == "ru"
+    assert script_language("2014 — 15:30") is None
