@@ -25,7 +25,7 @@ from models.precedents.files import (
     write_keyword_index,
     write_lines,
 )
-from models.precedents.scoring import normalized
+from models.precedents.languages import centred
 from models.precedents.types import (
     ANN_MIN_PASSAGES,
     FORMAT,
@@ -86,7 +86,7 @@ def build_index(
     centering = LANGUAGE_MEANS if embedder.multilingual_ and len(vectors) else None
     document_mean = vectors.mean(axis=0) if centering else None
     if document_mean is not None:
-        vectors = normalized(vectors - document_mean)
+        vectors = centred(vectors, document_mean)
 
     scratch = dataset_dir / f".build-{uuid.uuid4().hex[:8]}"
     scratch.mkdir()

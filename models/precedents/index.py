@@ -21,10 +21,9 @@ rank-weighted mean of its best ``PASSAGES_PER_CASE`` passages (weights 1, 1/4, 1
 best passage leads, and further matching passages lift a case above one that shares a
 single stock paragraph.
 
-With a multilingual encoder (manifest ``centering``), stored passage vectors are less their
-mean and a query's vectors less the mean of short texts in the query's language (written
-anchors, ``language_anchors.json``): what remains is less the language a text is written in
-than what it says, so a Kazakh or English account meets the Russian decisions it describes.
+With a multilingual encoder (manifest ``centering``), stored passage vectors and a query's
+are centred by language means (``languages.py``), so that queries in Kazakh or English meet
+the Russian decisions they describe.
 
 Semantic search also compares whole cases: the mean of a case's passage vectors against the
 mean of the query's. A query of one passage is matched passage to passage; a query of ``n``
@@ -39,7 +38,6 @@ import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -56,8 +54,11 @@ from models.precedents.files import (
     read_line,
     read_manifest,
 )
+from models.precedents.languages import QueryCentring
 from models.precedents.scoring import (
+    bm25_scores,
     case_centroids,
+    case_scores,
     inverted,
     normalized,
     reciprocal_rank_fusion,
@@ -70,7 +71,6 @@ from models.precedents.types import (
     MAX_QUERY_PASSAGES,
     MODES,
     PASSAGES_PER_CASE,
-    RANK_DECAY,
     CaseNotIndexedError,
     CaseSummary,
     IndexUnavailableError,
@@ -89,7 +89,7 @@ class PrecedentIndex:
         self.embedding_cache = embedding_cache
         self._query_lock = threading.Lock()
         self._query_side: tuple[SentenceEmbedder, ParagraphChunker] | None = None
-        self._language_means: dict[str, np.ndarray] = {}
+        self._centring: QueryCentring | None = None
         try:
             self.manifest = read_manifest(directory)
             if self.manifest.format != FORMAT:
@@ -169,8 +169,8 @@ class PrecedentIndex:
                         f"rebuild it with `casecast index --dataset {manifest.dataset}`"
                     )
                 chunker = ParagraphChunker(manifest.chunk_tokens, manifest.chunk_overlap).fit()
-                if manifest.centering:
-                    self._language_means = language_means(embedder)
+                if self.document_mean is not None:
+                    self._centring = QueryCentring.load(embedder, self.document_mean)
                 self._query_side = (embedder, chunker)
             return self._query_side
 
@@ -187,11 +187,9 @@ class PrecedentIndex:
         chunks = chunker.chunk(paragraphs)
         picks = spread_positions(len(chunks), max_passages)
         vectors = embedder.embed([chunks[i].text for i in picks], role)
-        if self.document_mean is None or not len(vectors):
+        if self._centring is None or not len(vectors):
             return vectors
-        language = script_language(" ".join(paragraphs))
-        mean = self._language_means.get(language or "", self.document_mean)
-        return normalized(vectors - mean)
+        return self._centring(vectors, " ".join(paragraphs))
 
     def search_text(
         self,
@@ -265,13 +263,13 @@ class PrecedentIndex:
             else []
         )
         if tokens:
-            per_mode["keyword"] = _bm25_scores(self.keyword, tokens, passage_allowed, np.float32)
+            per_mode["keyword"] = bm25_scores(self.keyword, tokens, passage_allowed, np.float32)
         if not per_mode:
             return []
         case_scores = {m: self._case_scores(p, passages_per_case) for m, p in per_mode.items()}
         if "keyword" in case_scores:
             # A case's words are all of its text, not only the passages indexed for display.
-            case_scores["keyword"] = _bm25_scores(self.case_keyword, tokens, allowed, np.float64)
+            case_scores["keyword"] = bm25_scores(self.case_keyword, tokens, allowed, np.float64)
         if "semantic" in case_scores:
             case_scores["semantic"] = self._blend_whole_cases(
                 case_scores["semantic"], query_vectors, allowed
@@ -343,8 +341,7 @@ class PrecedentIndex:
         whole_case_weight = 1.0 - 1.0 / len(query_vectors)
         if whole_case_weight == 0.0:
             return passage_case_scores
-        centroid = np.asarray(query_vectors, dtype=np.float32).mean(axis=0)
-        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+        centroid = normalized(np.asarray(query_vectors, dtype=np.float32).mean(axis=0))
         whole_case = self.case_centroids @ centroid
         # An allowed case that the passage search did not reach (ANN) matched no better
         # than the weakest case it did reach.
@@ -355,18 +352,7 @@ class PrecedentIndex:
         return np.where(allowed, blended, -np.inf)
 
     def _case_scores(self, passage_scores: np.ndarray, top_n: int) -> np.ndarray:
-        """Rank-weighted mean of each case's ``top_n`` best passage scores; -inf for cases
-        with no candidate passage."""
-        order = np.lexsort((-passage_scores, self.chunk_case))  # by case, best passage first
-        rank = np.arange(len(order)) - self._case_starts[self.chunk_case[order]]
-        kept = (rank < top_n) & np.isfinite(passage_scores[order])
-        keep, weight = order[kept], RANK_DECAY ** rank[kept].astype(np.float64)
-        cases = self.chunk_case[keep]
-        sums = np.bincount(cases, weights=weight * passage_scores[keep], minlength=len(self.cases))
-        norms = np.bincount(cases, weights=weight, minlength=len(self.cases))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scores = np.where(norms > 0, sums / norms, -np.inf)
-        return scores.astype(np.float64)
+        return case_scores(passage_scores, self.chunk_case, self._case_starts, top_n)
 
     def _hit(
         self, case: int, score: float, order_by: np.ndarray, shown: np.ndarray, n: int
@@ -416,20 +402,3 @@ class PrecedentIndex:
             if case_id in self._position:
                 allowed[self._position[case_id]] = False
         return allowed
-
-
-def _bm25_scores(engine: Any, tokens: list[str], allowed: np.ndarray, dtype: Any) -> np.ndarray:
-    """BM25 score of each indexed text; -inf where no query word occurs or not allowed."""
-    scores = np.asarray(engine.get_scores(tokens), dtype=dtype)
-    scores[(scores <= 0) | ~allowed] = -np.inf
-    return scores
-
-
-LANGUAGE_ANCHORS = Path(__file__).with_name("language_anchors.json")
-
-
-def language_means(embedder: SentenceEmbedder) -> dict[str, np.ndarray]:
-    """Each anchor language's mean query vector (anchors: short accounts of everyday legal
-    matters, unrelated to any indexed case, the same thirty in each language)."""
-    anchors = json.loads(LANGUAGE_ANCHORS.read_text(encoding="utf-8"))
-    return {lang: embedder.embed_queries(texts).mean(axis=0) for lang, texts in anchors.items()}

@@ -1,12 +1,14 @@
-"""How passage and case scores combine: rank fusion, case centroids, value lookups."""
+"""How passage and case scores are computed and combined: BM25, rank-weighted case scores,
+rank fusion, case centroids, value lookups."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from models.precedents.types import RRF_K
+from models.precedents.types import RANK_DECAY, RRF_K
 
 
 def inverted(values_per_case: Iterable[Iterable[str]]) -> dict[str, np.ndarray]:
@@ -34,8 +36,7 @@ def case_centroids(
     centroids = np.zeros((len(case_starts), vectors.shape[1]), dtype=np.float32)
     if len(vectors):
         centroids[has] = np.add.reduceat(vectors, case_starts[has], axis=0, dtype=np.float32)
-    norms = np.linalg.norm(centroids, axis=1, keepdims=True)
-    return centroids / np.maximum(norms, 1e-12)
+    return normalized(centroids)
 
 
 def reciprocal_rank_fusion(case_scores: Sequence[np.ndarray]) -> np.ndarray:
@@ -49,3 +50,29 @@ def reciprocal_rank_fusion(case_scores: Sequence[np.ndarray]) -> np.ndarray:
         found[ranked] = True
     fused[~found] = -np.inf
     return fused
+
+
+def case_scores(
+    passage_scores: np.ndarray, chunk_case: np.ndarray, case_starts: np.ndarray, top_n: int
+) -> np.ndarray:
+    """Rank-weighted mean of each case's ``top_n`` best passage scores (weights
+    ``RANK_DECAY ** (k - 1)``); -inf for cases with no candidate passage. Passages are stored
+    case by case from ``case_starts``."""
+    n_cases = len(case_starts)
+    order = np.lexsort((-passage_scores, chunk_case))  # by case, best passage first
+    rank = np.arange(len(order)) - case_starts[chunk_case[order]]
+    kept = (rank < top_n) & np.isfinite(passage_scores[order])
+    keep, weight = order[kept], RANK_DECAY ** rank[kept].astype(np.float64)
+    cases = chunk_case[keep]
+    sums = np.bincount(cases, weights=weight * passage_scores[keep], minlength=n_cases)
+    norms = np.bincount(cases, weights=weight, minlength=n_cases)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scores = np.where(norms > 0, sums / norms, -np.inf)
+    return scores.astype(np.float64)
+
+
+def bm25_scores(engine: Any, tokens: list[str], allowed: np.ndarray, dtype: Any) -> np.ndarray:
+    """BM25 score of each indexed text; -inf where no query word occurs or not allowed."""
+    scores = np.asarray(engine.get_scores(tokens), dtype=dtype)
+    scores[(scores <= 0) | ~allowed] = -np.inf
+    return scores
