@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 
 from data.settings import DataSettings
 from features.embedding import DEFAULT_MODEL
@@ -47,6 +47,20 @@ class CasecastSettings(DataSettings):
         "(the full profile, ~75 min for ECHR on 2 CPU cores).",
     )
 
+    oversight_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database holding API keys and the audit log "
+        "(postgresql+psycopg://... for a shared one); default SQLite in <home>/oversight.db",
+    )
+    audit_hmac_key: SecretStr | None = Field(
+        default=None,
+        description="Secret that seals the audit chain (HMAC-SHA256): without it, whoever "
+        "can write the database could rewrite the whole chain undetected. No default.",
+    )
+    audit_keep_text: bool = Field(
+        default=False, description="store the case text in the audit log, not only its hash"
+    )
+
     def embedding_model_for(self, dataset_default: str | None) -> str:
         """The encoder a data set is embedded with: the setting, else the data set's own."""
         return self.embedding_model or dataset_default or DEFAULT_MODEL
@@ -62,6 +76,15 @@ class CasecastSettings(DataSettings):
     @property
     def embedding_cache_dir(self) -> Path:
         return (self.embedding_cache or self.home / "embeddings").resolve()
+
+    @property
+    def resolved_oversight_url(self) -> str:
+        return self.oversight_url or f"sqlite:///{(self.home / 'oversight.db').resolve()}"
+
+    @property
+    def legacy_audit_log(self) -> Path:
+        """Where casecast before the audit database wrote its JSON-lines log."""
+        return (self.home / "audit" / "predictions.jsonl").resolve()
 
     @property
     def index_dir(self) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -9,23 +11,27 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from serving.errors import install_error_handlers
+from serving.errors import busy_response, install_error_handlers
+from serving.logs import REQUEST_ID, use_json_logs
 from serving.metrics import ServiceMetrics
-from serving.routes import cases, meta, precedents, predict
+from serving.routes import admin, cases, meta, precedents, predict, records
 from serving.services import Services
 from serving.settings import ServingSettings
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("casecast.serving")
+access_log = logging.getLogger("casecast.access")
 
 
 def create_app(settings: ServingSettings | None = None) -> FastAPI:
     settings = settings or ServingSettings()
-
+    if settings.json_logs:
+        use_json_logs()
     metrics = ServiceMetrics()
 
     @asynccontextmanager
@@ -33,11 +39,15 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         services = Services(settings, metrics)
         await run_in_threadpool(services.load)
         app.state.services = services
+        follower = asyncio.create_task(_follow_registry(services))
         yield
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
 
     app = FastAPI(
         title="casecast",
-        version="0.1.0",
+        version="0.2.0",
         summary="Outcome estimates and similar precedents from past court decisions.",
         description="Advice under human control: every answer is an estimate from published "
         "decisions, explained and logged. It is not legal advice.",
@@ -47,22 +57,49 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.state.metrics = metrics
+    in_flight = 0
 
     @app.middleware("http")
-    async def request_id_and_metrics(
+    async def request_id_limits_and_metrics(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        nonlocal in_flight
         request.state.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        REQUEST_ID.set(request.state.request_id)
         started = time.perf_counter()
-        response = await call_next(request)
+        limited = request.url.path.startswith("/v1/")
+        if limited and in_flight >= settings.max_concurrent_requests:
+            response: Response = busy_response(request, settings.max_concurrent_requests)
+        else:
+            in_flight += limited
+            metrics.in_flight.set(in_flight)
+            try:
+                response = await call_next(request)
+            finally:
+                in_flight -= limited
+                metrics.in_flight.set(in_flight)
         response.headers["X-Request-ID"] = request.state.request_id
         # The route template, not the path: case ids must not become label values.
         route = getattr(request.scope.get("route"), "path", "unmatched")
+        seconds = time.perf_counter() - started
         metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
+        metrics.latency.labels(request.method, route).observe(seconds)
+        principal = getattr(request.state, "principal", None)
+        access_log.info(
+            "%s %s %d",
+            request.method,
+            route,
+            response.status_code,
+            extra={
+                "route": route,
+                "status": response.status_code,
+                "seconds": round(seconds, 4),
+                "key_id": principal.key_id if principal else None,
+            },
+        )
         return response
 
-    for module in (predict, precedents, cases, meta):
+    for module in (predict, precedents, cases, records, admin, meta):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
@@ -70,3 +107,17 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         return FileResponse(STATIC / "index.html")
 
     return app
+
+
+async def _follow_registry(services: Services) -> None:
+    """Check the registry alias and the index pointers every ``reload_interval_s``; what
+    moved is loaded in a worker thread and swapped in (requests keep being answered)."""
+    interval = services.settings.reload_interval_s
+    if interval <= 0:
+        return
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await anyio.to_thread.run_sync(services.refresh)
+        except Exception:  # a registry that is down for a while must not end the follower
+            log.exception("checking the registry for new versions failed")

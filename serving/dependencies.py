@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from serving.access import Permission, Principal, requires
 from serving.metrics import ServiceMetrics
 from serving.services import Services
 from serving.settings import ServingSettings
@@ -31,3 +32,14 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[ServingSettings, Depends(get_settings)]
 RequestIdDep = Annotated[str, Depends(get_request_id)]
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
+
+# Who is asking, once their key allows the route's permission.
+PredictCaller = Annotated[Principal, Depends(requires(Permission.PREDICT))]
+SearchCaller = Annotated[Principal, Depends(requires(Permission.SEARCH))]
+CaseReader = Annotated[Principal, Depends(requires(Permission.READ_CASES))]
+CardReader = Annotated[Principal, Depends(requires(Permission.READ_MODEL_CARD))]
+SimilarCaller = Annotated[Principal, Depends(requires(Permission.SIMILAR))]
+RecordReader = Annotated[Principal, Depends(requires(Permission.OWN_RECORDS))]
+FeedbackGiver = Annotated[Principal, Depends(requires(Permission.FEEDBACK))]
+ModelAdmin = Annotated[Principal, Depends(requires(Permission.ADMIN_MODELS))]
+KeyAdmin = Annotated[Principal, Depends(requires(Permission.ADMIN_KEYS))]

@@ -25,6 +25,37 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class UnauthorizedError(ServiceError):
+    status_code = 401
+    code = "unauthorized"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class ForbiddenError(ServiceError):
+    status_code = 403
+    code = "forbidden"
+
+
+class RateLimitedError(ServiceError):
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
+
 
 class InvalidInputError(ServiceError):
     status_code = 422
@@ -73,10 +104,21 @@ def _answer(
     )
 
 
+def busy_response(request: Request, limit: int) -> JSONResponse:
+    """429 for a request beyond the concurrency limit, before any work is done."""
+    return _answer(
+        request,
+        429,
+        "too_many_requests",
+        f"the server is answering {limit} requests already; try again in a second",
+        {"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, error: ServiceError) -> JSONResponse:
-        return _answer(request, error.status_code, error.code, error.message)
+        return _answer(request, error.status_code, error.code, error.message, error.headers)
 
     @app.exception_handler(ModelNotAvailableError)
     async def no_model(request: Request, error: ModelNotAvailableError) -> JSONResponse:

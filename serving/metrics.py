@@ -6,6 +6,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -41,6 +42,46 @@ class ServiceMetrics:
             ["dataset", "mode"],
             registry=self.registry,
         )
+
+        self.audit_writes = Counter(
+            "casecast_audit_writes_total",
+            "Audit records written (or failed: the answer was then refused)",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self.reloads = Counter(
+            "casecast_reloads_total",
+            "Model and index versions swapped in (or that failed to load)",
+            ["dataset", "component", "outcome"],
+            registry=self.registry,
+        )
+        self.served_version = Gauge(
+            "casecast_served_version",
+            "1 for the model and index version each data set serves",
+            ["dataset", "component", "version"],
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "casecast_requests_in_flight", "API requests being served", registry=self.registry
+        )
+        self.queue_depth = Gauge(
+            "casecast_worker_queue_depth",
+            "Requests waiting for a worker of the bounded pool",
+            registry=self.registry,
+        )
+        self.batch_size = Histogram(
+            "casecast_encoder_batch_texts",
+            "Texts per encoder call once concurrent requests are grouped",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+            registry=self.registry,
+        )
+
+    def show_versions(self, versions: dict[tuple[str, str], str | None]) -> None:
+        """Exactly one series per data set and component: the version served now."""
+        self.served_version.clear()
+        for (dataset, component), version in versions.items():
+            if version is not None:
+                self.served_version.labels(dataset, component, version).set(1)
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

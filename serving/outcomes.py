@@ -13,9 +13,16 @@ from pydantic import ValidationError
 from data.datasets import get_dataset
 from data.schema import TEXT_COLUMN
 from models.card import CARD_ARTIFACT, OutcomeModelCard
-from models.registry import ModelNotAvailableError, ModelVersionInfo, load_pyfunc, run_json
+from models.registry import (
+    ModelNotAvailableError,
+    ModelVersionInfo,
+    load_pyfunc,
+    resolve_version,
+    run_json,
+)
 from serving.errors import InvalidInputError
 from serving.records import track_record
+from serving.schemas import ComponentChange
 from serving.wording import reason_sentence
 
 log = logging.getLogger("casecast.serving")
@@ -49,18 +56,40 @@ class OutcomeService:
 
     def load(self) -> None:
         try:
-            model, info = load_pyfunc(self.uri)
+            self.loaded, self.error = _load(self.uri), None
         except ModelNotAvailableError as error:
             self.loaded, self.error = None, str(error)
             log.warning("%s", error)
-            return
-        card = _read_card(info)
-        schema = model.metadata.get_input_schema()
-        input_types = {c.name: str(c.type).split(".")[-1].lower() for c in schema.inputs}
-        self.loaded = LoadedModel(
-            model, info, input_types, card, track_record(card, info.params.get("validation_from"))
+
+    def refresh(self) -> ComponentChange | None:
+        """Load the version the alias names now if it is not the one served, and swap it in
+        (one assignment: a request holds the model it started with). On failure the old
+        version keeps serving and the change carries the error."""
+        served = self.loaded.info.version if self.loaded is not None else None
+        try:
+            if resolve_version(self.uri).version == served:
+                return None
+            fresh = _load(self.uri)
+        except ModelNotAvailableError as error:
+            if served is None:
+                self.error = str(error)
+                return None
+            log.error("%s did not load; still serving v%s: %s", self.uri, served, error)
+            return ComponentChange(
+                dataset=self.dataset,
+                component="model",
+                old_version=served,
+                new_version=served,
+                error=str(error),
+            )
+        self.loaded, self.error = fresh, None
+        log.info("%s: v%s -> v%s", self.uri, served, fresh.info.version)
+        return ComponentChange(
+            dataset=self.dataset,
+            component="model",
+            old_version=served,
+            new_version=fresh.info.version,
         )
-        self.error = None
 
     def require(self) -> LoadedModel:
         if self.loaded is None:
@@ -68,9 +97,8 @@ class OutcomeService:
         return self.loaded
 
     def predict(
-        self, text: str, fields: dict[str, Any], explain: bool, top_k: int
+        self, loaded: LoadedModel, text: str, fields: dict[str, Any], explain: bool, top_k: int
     ) -> dict[str, Any]:
-        loaded = self.require()
         row = {TEXT_COLUMN: text, **self._typed(loaded, fields)}
         answer = loaded.model.predict(
             pd.DataFrame([row]), params={"explain": explain, "top_k": top_k}
@@ -110,6 +138,16 @@ class OutcomeService:
                     f"field {name} must be {loaded.input_types[name]}, got {value!r}"
                 ) from None
         return typed
+
+
+def _load(uri: str) -> LoadedModel:
+    model, info = load_pyfunc(uri)
+    card = _read_card(info)
+    schema = model.metadata.get_input_schema()
+    input_types = {c.name: str(c.type).split(".")[-1].lower() for c in schema.inputs}
+    return LoadedModel(
+        model, info, input_types, card, track_record(card, info.params.get("validation_from"))
+    )
 
 
 def _read_card(info: ModelVersionInfo) -> OutcomeModelCard | None:

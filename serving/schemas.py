@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -127,6 +127,9 @@ class GroupRecord(BaseModel):
 
 class PredictResponse(BaseModel):
     request_id: str
+    record_id: str = Field(
+        description="the audit record of this prediction: read it back, or give feedback on it"
+    )
     dataset: str
     label: str
     probability: float = Field(ge=0, le=1)
@@ -212,6 +215,7 @@ class IndexRef(BaseModel):
 
 
 class PrecedentSearchResponse(BaseModel):
+    record_id: str = Field(description="the audit record of this search")
     dataset: str
     results: list[PrecedentOut]
     index: IndexRef
@@ -266,6 +270,73 @@ class DatasetHealth(BaseModel):
 class HealthResponse(BaseModel):
     status: Literal["ok", "degraded"]
     datasets: dict[str, DatasetHealth]
+
+
+class ReadyResponse(HealthResponse):
+    ready: bool = Field(description="every model and index loaded, and each pair matching")
+
+
+class FeedbackRequest(_Strict):
+    verdict: Literal["agree", "disagree"]
+    comment: str = Field(default="", max_length=2000)
+
+
+class FeedbackOut(BaseModel):
+    record_id: str
+    ts: str
+    key_id: str | None
+    role: str | None
+    verdict: str
+    comment: str
+
+
+class AuditRecordOut(BaseModel):
+    """A prediction as the audit log holds it: never the case text, only its hash."""
+
+    record_id: str
+    seq: int = Field(description="position in the hash chain")
+    ts: str
+    kind: str
+    endpoint: str | None
+    dataset: str | None
+    model_name: str | None
+    model_version: str | None
+    index_version: str | None
+    input_sha256: str | None
+    summary: dict[str, Any]
+    hash: str
+    feedback: list[FeedbackOut] = Field(default_factory=list)
+
+
+class ComponentChange(BaseModel):
+    dataset: str
+    component: Literal["model", "index"]
+    old_version: str | None
+    new_version: str | None
+    error: str | None = None
+
+
+class ReloadResponse(BaseModel):
+    changes: list[ComponentChange] = Field(description="what was swapped (or failed to load)")
+    health: HealthResponse
+
+
+class RegisteredVersion(BaseModel):
+    version: str
+    aliases: list[str]
+    run_id: str | None
+    metrics: dict[str, float]
+    index_version: str | None
+
+
+class ApiKeyOut(BaseModel):
+    key_id: str
+    name: str
+    role: str
+    created_at: str
+    expires_at: str | None
+    revoked_at: str | None
+    state: Literal["active", "revoked", "expired"]
 
 
 class ErrorBody(BaseModel):

@@ -1,19 +1,28 @@
 """Domain services behind the routes: outcome prediction, precedent search, the audit log.
 
-Everything is loaded once in the app's lifespan; a component that cannot load is kept as an
-error message (served as 503 with what to do), so the server always starts. Routes only
-translate HTTP: checks, audit records, group records and metrics happen here.
+Everything is loaded in the app's lifespan; a component that cannot load is kept as an
+error message (served as 503 with what to do), so the server always starts. Later the
+service follows the registry alias and the index's ``CURRENT`` pointer: a new version is
+loaded beside the old one and swapped in by one assignment, so a request that began on the
+old one finishes on it. Routes only translate HTTP: checks, audit records, group records and
+metrics happen here.
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
 
 from data.datasets import get_dataset
+from models.oversight import AuditEntry, AuditLedger, AuditRecord, KeyStore, text_sha256
 from models.precedents import (
     CaseSummary,
     IndexUnavailableError,
@@ -24,21 +33,26 @@ from models.precedents import (
 )
 from models.registry import (
     IndexPairing,
-    ModelVersionInfo,
     alias_uri,
     configure_tracking,
     index_pairing,
+    list_versions,
     registered_model_name,
 )
-from serving.audit import AuditLog
+from serving.access import Permission, Principal, RateLimiter
 from serving.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, UnavailableError
 from serving.metrics import ServiceMetrics
 from serving.outcomes import OutcomeService
 from serving.records import group_record
 from serving.schemas import (
+    ApiKeyOut,
+    AuditRecordOut,
     CaseResponse,
+    ComponentChange,
     ComponentHealth,
     DatasetHealth,
+    FeedbackOut,
+    FeedbackRequest,
     GroupRecord,
     HealthResponse,
     IndexRef,
@@ -51,11 +65,13 @@ from serving.schemas import (
     PrecedentSearchResponse,
     PredictRequest,
     PredictResponse,
+    RegisteredVersion,
     TrackRecord,
 )
 from serving.settings import ServingSettings
 
 log = logging.getLogger("casecast.serving")
+T = TypeVar("T")
 # What a model card shows of a training run: its figures and where its data came from.
 _TRAINING_TAGS = ("data_fingerprint", "data_sources", "dataset", "inputs")
 _CARD_PARAMS = (
@@ -83,6 +99,33 @@ class PrecedentService:
             self.index, self.error = None, str(error)
             log.warning("%s", error)
 
+    def refresh(self) -> ComponentChange | None:
+        """Load the version ``CURRENT`` names if it is not the one served, and swap it in;
+        on failure the old one keeps serving."""
+        served = self.index.manifest.version if self.index is not None else None
+        current = PrecedentIndex.current_version(self.index_dir, self.dataset)
+        if current is None or current == served:
+            return None
+        try:
+            fresh = PrecedentIndex.load(self.index_dir, self.dataset)
+        except IndexUnavailableError as error:
+            log.error("index %s of %s did not load: %s", current, self.dataset, error)
+            return ComponentChange(
+                dataset=self.dataset,
+                component="index",
+                old_version=served,
+                new_version=served,
+                error=str(error),
+            )
+        self.index, self.error = fresh, None  # one assignment: requests see old or new
+        log.info("%s index %s -> %s", self.dataset, served, fresh.manifest.version)
+        return ComponentChange(
+            dataset=self.dataset,
+            component="index",
+            old_version=served,
+            new_version=fresh.manifest.version,
+        )
+
     def require(self) -> PrecedentIndex:
         if self.index is None:
             raise IndexUnavailableError(self.error or f"no precedent index for {self.dataset}")
@@ -99,10 +142,36 @@ class Services:
     precedents: dict[str, PrecedentService] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.audit = AuditLog(self.settings.resolved_audit_log)
+        url = self.settings.resolved_oversight_url
+        key = self.settings.audit_hmac_key
+        self.keys = KeyStore(url)
+        self.audit = AuditLedger(url, key.get_secret_value() if key else None)
+        self.rate_limiter = RateLimiter(self.settings.rate_limit_per_minute)
+        self._refresh_lock = threading.Lock()
+        self._workers: anyio.CapacityLimiter | None = None
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """Run CPU-bound work on the bounded worker pool, off the event loop; requests
+        beyond the pool's size wait their turn (the queue ``/metrics`` shows)."""
+        if self._workers is None:  # made inside the event loop, on first use
+            self._workers = anyio.CapacityLimiter(self.settings.workers)
+        self.metrics.queue_depth.set(self._workers.statistics().tasks_waiting + 1)
+        try:
+            return await anyio.to_thread.run_sync(
+                functools.partial(work, *args), limiter=self._workers
+            )
+        finally:
+            self.metrics.queue_depth.set(self._workers.statistics().tasks_waiting)
 
     def load(self) -> None:
         log.info("casecast home: %s", self.settings.home)
+        try:
+            moved = self.audit.migrate_jsonl(self.settings.legacy_audit_log)
+        except Exception as error:  # kept in place, and tried again at the next start
+            log.error("could not move the JSON-lines log into the audit chain: %s", error)
+        else:
+            if moved:
+                log.info("moved %d records of the JSON-lines log into the audit chain", moved)
         configure_tracking(self.settings)
         for dataset in self.settings.datasets:
             try:
@@ -115,20 +184,48 @@ class Services:
             self.outcomes[dataset].load()
             self.precedents[dataset] = PrecedentService(dataset, self.settings.index_dir)
             self.precedents[dataset].load()
+        self.metrics.show_versions(self._served_versions())
 
     # -- predictions ------------------------------------------------------------------------
 
-    def predict(self, request_id: str, body: PredictRequest) -> PredictResponse:
+    def predict(
+        self, principal: Principal, request_id: str, body: PredictRequest
+    ) -> PredictResponse:
         """An outcome estimate, recorded in the audit log before it is handed out."""
         self._check_text(body.text)
         service = self._outcome(body.dataset)
-        result = service.predict(body.text, body.fields, body.explain, self.settings.explain_top_k)
-        loaded = service.require()
-        self._audit_prediction(request_id, body, result, loaded.info)
+        loaded = service.require()  # once: a swap mid-request does not mix two versions
+        result = service.predict(
+            loaded, body.text, body.fields, body.explain, self.settings.explain_top_k
+        )
+        index = self.precedents[body.dataset].index
+        record = self._record(
+            AuditEntry(
+                kind="prediction",
+                key_id=principal.key_id,
+                role=principal.role,
+                endpoint="/v1/predict",
+                dataset=body.dataset,
+                model_name=loaded.info.name,
+                model_version=loaded.info.version,
+                index_version=index.manifest.version if index is not None else None,
+                input_sha256=text_sha256(body.text),
+                input_text=body.text if self.settings.audit_keep_text else None,
+                summary={
+                    "request_id": request_id,
+                    "label": result["label"],
+                    "probability": round(result["probability"], 6),
+                    "articles": [a["article"] for a in result["articles"] if a["predicted"]],
+                    "text_chars": len(body.text),
+                    "fields": body.fields,
+                },
+            )
+        )
         group = group_record(loaded.card, body.fields, loaded.info.params.get("validation_from"))
         self.metrics.predictions.labels(body.dataset, loaded.info.version, result["label"]).inc()
         return PredictResponse(
             request_id=request_id,
+            record_id=record.record_id,
             dataset=body.dataset,
             model=ModelRef(name=loaded.info.name, version=loaded.info.version, uri=service.uri),
             track_record=TrackRecord(**loaded.track_record) if loaded.track_record else None,
@@ -155,7 +252,7 @@ class Services:
 
     # -- precedents -------------------------------------------------------------------------
 
-    def search(self, body: PrecedentSearchRequest) -> PrecedentSearchResponse:
+    def search(self, principal: Principal, body: PrecedentSearchRequest) -> PrecedentSearchResponse:
         if (body.text is None) == (body.case_id is None):
             raise InvalidInputError("give exactly one of text or case_id")
         index = self._precedent(body.dataset).require()
@@ -169,9 +266,29 @@ class Services:
             )
         else:
             hits = index.search_case(body.case_id or "", body.k, filters, mode)
-        self.metrics.searches.labels(body.dataset, body.mode).inc()
         manifest = index.manifest
+        record = self._record(
+            AuditEntry(
+                kind="search",
+                key_id=principal.key_id,
+                role=principal.role,
+                endpoint="/v1/precedents/search",
+                dataset=body.dataset,
+                index_version=manifest.version,
+                input_sha256=text_sha256(body.text) if body.text is not None else None,
+                input_text=body.text if self.settings.audit_keep_text else None,
+                summary={
+                    "mode": body.mode,
+                    "k": body.k,
+                    "case_id": body.case_id,
+                    "filters": body.filters.model_dump(exclude_defaults=True),
+                    "results": [hit.case.case_id for hit in hits],
+                },
+            )
+        )
+        self.metrics.searches.labels(body.dataset, body.mode).inc()
         return PrecedentSearchResponse(
+            record_id=record.record_id,
             dataset=body.dataset,
             results=[_precedent_out(hit) for hit in hits],
             index=IndexRef(
@@ -191,11 +308,27 @@ class Services:
                 return CaseResponse(**_case_fields(summary), dataset=dataset, paragraphs=paragraphs)
         raise NotFoundError(f"no indexed case {case_id}")
 
-    def similar(self, case_id: str, k: int) -> list[PrecedentOut]:
+    def similar(self, principal: Principal, case_id: str, k: int) -> list[PrecedentOut]:
         """More like this: the cases closest to an indexed case, itself excluded."""
-        for _, index in self._loaded_indexes():
+        for dataset, index in self._loaded_indexes():
             if index.position(case_id) is not None:
                 hits = index.search_case(case_id, k, SearchFilters(), "hybrid")
+                self._record(
+                    AuditEntry(
+                        kind="search",
+                        key_id=principal.key_id,
+                        role=principal.role,
+                        endpoint="/v1/cases/{case_id}/similar",
+                        dataset=dataset,
+                        index_version=index.manifest.version,
+                        summary={
+                            "mode": "hybrid",
+                            "k": k,
+                            "case_id": case_id,
+                            "results": [hit.case.case_id for hit in hits],
+                        },
+                    )
+                )
                 return [_precedent_out(hit) for hit in hits]
         raise NotFoundError(f"no indexed case {case_id}")
 
@@ -236,6 +369,99 @@ class Services:
         )
         return HealthResponse(status="ok" if ready else "degraded", datasets=datasets)
 
+    # -- records and feedback ---------------------------------------------------------------
+
+    def prediction_record(self, principal: Principal, record_id: str) -> AuditRecordOut:
+        """A prediction's audit record with its feedback. Another key's record is "not
+        found", not "forbidden": a claimant cannot even learn that it exists (OWASP API1)."""
+        record = self.audit.get(record_id)
+        if (
+            record is None
+            or record.kind != "prediction"
+            or not (record.key_id == principal.key_id or principal.may(Permission.ANY_RECORDS))
+        ):
+            raise NotFoundError(f"no prediction record {record_id} for this key")
+        return _record_out(record, self.audit.feedback_on(record_id))
+
+    def prediction_records(self, principal: Principal, limit: int) -> list[AuditRecordOut]:
+        """The key's own newest prediction records."""
+        records = self.audit.records(key_id=principal.key_id, kind="prediction", limit=limit)
+        return [_record_out(r, self.audit.feedback_on(r.record_id)) for r in records]
+
+    def feedback(self, principal: Principal, record_id: str, body: FeedbackRequest) -> FeedbackOut:
+        """A judge's agreement or disagreement, chained beside the prediction it concerns."""
+        target = self.audit.get(record_id)
+        if target is None or target.kind != "prediction":
+            raise NotFoundError(f"no prediction record {record_id}")
+        record = self._record(
+            AuditEntry(
+                kind="feedback",
+                key_id=principal.key_id,
+                role=principal.role,
+                endpoint="/v1/predictions/{record_id}/feedback",
+                dataset=target.dataset,
+                model_name=target.model_name,
+                model_version=target.model_version,
+                subject=record_id,
+                summary={"verdict": body.verdict, "comment": body.comment},
+            )
+        )
+        return _feedback_out(record)
+
+    # -- administration ---------------------------------------------------------------------
+
+    def refresh(self, dataset: str | None = None) -> list[ComponentChange]:
+        """Follow the alias and ``CURRENT``: load what moved beside what serves, swap it in.
+        One refresh at a time (the poller and ``POST /v1/admin/reload`` share it)."""
+        names = [dataset] if dataset is not None else list(self.outcomes)
+        for name in names:
+            self._outcome(name)
+        changes: list[ComponentChange] = []
+        with self._refresh_lock:
+            for name in names:
+                for change in (self.outcomes[name].refresh(), self.precedents[name].refresh()):
+                    if change is not None:
+                        changes.append(change)
+                        self.metrics.reloads.labels(
+                            name, change.component, "failed" if change.error else "swapped"
+                        ).inc()
+        self.metrics.show_versions(self._served_versions())
+        return changes
+
+    def registered_versions(self, dataset: str) -> list[RegisteredVersion]:
+        service = self._outcome(dataset)
+        name = service.uri.removeprefix("models:/").split("@")[0]
+        return [
+            RegisteredVersion(
+                version=info.version,
+                aliases=list(info.aliases),
+                run_id=info.run_id,
+                metrics={k: v for k, v in info.metrics.items() if k.startswith("val_")},
+                index_version=info.version_tags.get("index_version"),
+            )
+            for info in list_versions(name)
+        ]
+
+    def api_keys(self) -> list[ApiKeyOut]:
+        return [ApiKeyOut(**vars(key), state=key.state()) for key in self.keys.list_keys()]
+
+    def revoke_key(self, key_id: str) -> ApiKeyOut:
+        try:
+            key = self.keys.revoke(key_id)
+        except KeyError:
+            raise NotFoundError(f"no API key {key_id}") from None
+        except ValueError as error:
+            raise InvalidInputError(str(error)) from None
+        return ApiKeyOut(**vars(key), state=key.state())
+
+    def _served_versions(self) -> dict[tuple[str, str], str | None]:
+        versions: dict[tuple[str, str], str | None] = {}
+        for name, outcome in self.outcomes.items():
+            versions[(name, "model")] = outcome.loaded.info.version if outcome.loaded else None
+            index = self.precedents[name].index
+            versions[(name, "index")] = index.manifest.version if index else None
+        return versions
+
     # -- internals --------------------------------------------------------------------------
 
     def _outcome(self, dataset: str) -> OutcomeService:
@@ -264,32 +490,18 @@ class Services:
                 f"text has {len(text):,} characters; the limit is {self.settings.max_text_chars:,}"
             )
 
-    def _audit_prediction(
-        self,
-        request_id: str,
-        body: PredictRequest,
-        result: dict[str, Any],
-        info: ModelVersionInfo,
-    ) -> None:
-        """Record the prediction; an unrecorded prediction is not handed out (503)."""
+    def _record(self, entry: AuditEntry) -> AuditRecord:
+        """Write an audit record; an answer that could not be recorded is not handed out."""
         try:
-            self.audit.append(
-                {
-                    "request_id": request_id,
-                    "dataset": body.dataset,
-                    "model": info.name,
-                    "model_version": info.version,
-                    "label": result["label"],
-                    "probability": round(result["probability"], 6),
-                    "articles": [a["article"] for a in result["articles"] if a["predicted"]],
-                    "text_sha256": hashlib.sha256(body.text.encode("utf-8")).hexdigest(),
-                    "text_chars": len(body.text),
-                    "fields": body.fields,
-                }
-            )
-        except OSError as error:
+            record = self.audit.append(entry)
+        except Exception as error:
+            self.metrics.audit_writes.labels(entry.kind, "failed").inc()
             log.error("could not write the audit log: %s", error)
-            raise UnavailableError("prediction could not be recorded in the audit log") from error
+            raise UnavailableError(
+                f"the {entry.kind} could not be recorded in the audit log"
+            ) from error
+        self.metrics.audit_writes.labels(entry.kind, "ok").inc()
+        return record
 
 
 def _case_fields(case: CaseSummary) -> dict[str, Any]:
@@ -314,4 +526,33 @@ def _precedent_out(hit: PrecedentHit) -> PrecedentOut:
             PassageOut(paragraphs=list(p.paragraphs), text=p.text, score=p.score)
             for p in hit.passages
         ],
+    )
+
+
+def _feedback_out(record: AuditRecord) -> FeedbackOut:
+    return FeedbackOut(
+        record_id=record.record_id,
+        ts=record.ts,
+        key_id=record.key_id,
+        role=record.role,
+        verdict=str(record.summary.get("verdict", "")),
+        comment=str(record.summary.get("comment", "")),
+    )
+
+
+def _record_out(record: AuditRecord, feedback: list[AuditRecord]) -> AuditRecordOut:
+    return AuditRecordOut(
+        record_id=record.record_id,
+        seq=record.seq,
+        ts=record.ts,
+        kind=record.kind,
+        endpoint=record.endpoint,
+        dataset=record.dataset,
+        model_name=record.model_name,
+        model_version=record.model_version,
+        index_version=record.index_version,
+        input_sha256=record.input_sha256,
+        summary=record.summary,
+        hash=record.hash,
+        feedback=[_feedback_out(f) for f in feedback],
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 
 from models.registry import CHAMPION
@@ -23,11 +21,32 @@ class ServingSettings(CasecastSettings):
         default=64, ge=1, description="passages of a query embedded for search"
     )
     explain_top_k: int = Field(default=3, ge=0, le=20)
-    audit_log: Path | None = Field(
-        default=None,
-        description="JSON-lines log of every prediction; default <home>/audit/predictions.jsonl",
+    public_demo: bool = Field(
+        default=False,
+        description="answer predictions, searches, cases and the model card without a key "
+        "(a public demo); records, feedback and administration always need one",
     )
-
-    @property
-    def resolved_audit_log(self) -> Path:
-        return (self.audit_log or self.home / "audit" / "predictions.jsonl").resolve()
+    rate_limit_per_minute: int = Field(
+        default=600, ge=0, description="requests a minute per key (or per address without); 0: off"
+    )
+    max_concurrent_requests: int = Field(
+        default=64, ge=1, description="API requests served at once; beyond, 429 with Retry-After"
+    )
+    workers: int = Field(
+        default=8,
+        ge=1,
+        description="threads for model and search work; more requests wait for one (queue)",
+    )
+    batch_window_ms: float = Field(
+        default=10.0,
+        ge=0,
+        description="how long the encoder waits to group texts of concurrent requests; 0: off",
+    )
+    max_batch_texts: int = Field(default=256, ge=1, description="most texts in one encoder call")
+    reload_interval_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="how often the registry alias and index pointer are checked; 0: only on "
+        "POST /v1/admin/reload",
+    )
+    json_logs: bool = Field(default=True, description="one JSON object per log line")

@@ -1,4 +1,5 @@
-"""The `casecast` command line: data, train, evaluate, index, models, promote, serve, up."""
+"""The `casecast` command line: data, train, evaluate, index, models, promote, serve, up,
+keys, audit."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import typer
 
 from data.datasets import DATASETS, get_dataset
 from models.settings import CasecastSettings
+from training.oversight import audit_app, keys_app
 from training.progress import console
 
 app = typer.Typer(
@@ -22,6 +24,8 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Find or download data sets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 
 DatasetOption = Annotated[
     str, typer.Option("--dataset", "-d", help=f"one of: {', '.join(DATASETS)}")
@@ -284,14 +288,26 @@ def _comparison(new: dict[str, Any], old: dict[str, Any]) -> str:
     )
 
 
+PublicDemoOption = Annotated[
+    bool,
+    typer.Option(
+        help="answer predictions, searches and cases without an API key (records, feedback "
+        "and administration still need one)"
+    ),
+]
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    public_demo: PublicDemoOption = False,
 ) -> None:
     """Serve the API and page (uvicorn, factory mode: the server loads models by URI)."""
     import uvicorn
 
+    if public_demo:
+        os.environ["CASECAST_PUBLIC_DEMO"] = "true"  # read by the server's settings
     uvicorn.run(SERVER_FACTORY, factory=True, host=host, port=port, log_level="info")
 
 
@@ -302,6 +318,10 @@ def up(
     full: FullOption = False,
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    public_demo: Annotated[
+        bool,
+        typer.Option(help="on this machine, answer the page without a key (as `serve` does)"),
+    ] = True,
 ) -> None:
     """The main job: find or fetch data, train if no champion, build the index, serve."""
     from training.index import index as run_index
@@ -324,4 +344,6 @@ def up(
         f"ready in {time.perf_counter() - started:.0f}s; serving on http://{host}:{port}"
         f" (API docs at /docs)"
     )
-    serve(host=host, port=port)
+    if not public_demo:
+        console.print("API keys: `casecast keys create --name NAME --role judge`")
+    serve(host=host, port=port, public_demo=public_demo)

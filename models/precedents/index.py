@@ -131,6 +131,12 @@ class PrecedentIndex:
         self._by_article = inverted(c.examined for c in self.cases)
         self.case_centroids = case_centroids(self.vectors, self.chunk_case, self._case_starts)
 
+    @staticmethod
+    def current_version(root: Path, dataset: str) -> str | None:
+        """The version ``CURRENT`` names now (None when nothing was built)."""
+        pointer = root / dataset / CURRENT
+        return pointer.read_text().strip() if pointer.is_file() else None
+
     @classmethod
     def load(cls, root: Path, dataset: str, embedding_cache: Path | None = None) -> PrecedentIndex:
         """The ``CURRENT`` version of ``dataset``'s index, with its query encoder loaded and

@@ -7,18 +7,26 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from models.oversight import AuditLedger
 from models.registry import configure_tracking
 from serving.app import create_app
-from serving.settings import ServingSettings
+from tests.serving.conftest import bearer, serving_settings
 
 
-def _settings(home: Path, **overrides) -> ServingSettings:
-    return ServingSettings(home=home, tracking_uri=None, **overrides)
+def _settings(home: Path, **overrides):
+    """A server open as a public demo (these tests are about answers, not access)."""
+    return serving_settings(home, **{"public_demo": True, **overrides})
+
+
+def _ledger(home: Path) -> AuditLedger:
+    return AuditLedger(serving_settings(home).resolved_oversight_url)
 
 
 @pytest.fixture(scope="module")
-def client(trained_home) -> Iterator[TestClient]:
-    with TestClient(create_app(_settings(trained_home))) as test_client:
+def client(trained_home, role_keys) -> Iterator[TestClient]:
+    """A data scientist's client of a server that needs keys."""
+    app = create_app(serving_settings(trained_home))
+    with TestClient(app, headers=bearer(role_keys["data-scientist"])) as test_client:
         yield test_client
 
 
@@ -75,13 +83,15 @@ def test_predict_returns_probabilities_reasons_and_model(client, train_slice, tr
     assert group["mean_probability"] == row["mean_probability"]
     assert group["observed_rate"] == row["observed_rate"]
     assert f"respondent state {state}" in group["summary"]
-    # Every prediction is logged, without the case text.
-    log_lines = (trained_home / "audit" / "predictions.jsonl").read_text().splitlines()
-    entry = json.loads(log_lines[-1])
-    assert entry["request_id"] == body["request_id"] == response.headers["X-Request-ID"]
-    assert entry["model_version"] == "1" and entry["text_chars"] == len(record.text)
-    assert record.paragraphs[0][:40] not in log_lines[-1]
-    assert entry["articles"] == [a["article"] for a in body["articles"] if a["predicted"]]
+    # Every prediction is logged, without the case text, under the key that asked.
+    entry = _ledger(trained_home).get(body["record_id"])
+    assert entry is not None and entry.kind == "prediction" and entry.input_text is None
+    summary = entry.summary
+    assert summary["request_id"] == body["request_id"] == response.headers["X-Request-ID"]
+    assert entry.model_version == "1" and summary["text_chars"] == len(record.text)
+    assert entry.role == "data-scientist" and entry.endpoint == "/v1/predict"
+    assert record.paragraphs[0][:40] not in json.dumps(entry.as_dict())
+    assert summary["articles"] == [a["article"] for a in body["articles"] if a["predicted"]]
 
 
 def test_predict_answers_which_articles_are_likely_violated(client, train_slice):
@@ -103,7 +113,7 @@ def test_the_served_model_matches_the_registered_one(client, train_slice, traine
     served = client.post(
         "/v1/predict", json={"text": record.text, "fields": _fields(record), "explain": False}
     ).json()
-    configure_tracking(ServingSettings(home=trained_home))
+    configure_tracking(serving_settings(trained_home))
     model = mlflow.pyfunc.load_model("models:/casecast-echr-violation@champion")
     direct = model.predict(pd.DataFrame([{"text": record.text, **_fields(record)}]))
     assert served["probability"] == pytest.approx(float(direct["probability"].iloc[0]), abs=1e-6)
@@ -310,12 +320,15 @@ def test_a_model_and_an_index_of_other_data_are_reported_as_not_belonging_togeth
 def test_a_failed_audit_write_answers_503_and_hands_out_nothing(trained_home, tmp_path):
     unwritable = tmp_path / "audit-is-a-folder"
     unwritable.mkdir()
-    with TestClient(create_app(_settings(trained_home, audit_log=unwritable))) as broken:
+    settings = _settings(trained_home, oversight_url=f"sqlite:///{unwritable}")
+    with TestClient(create_app(settings)) as broken:
         response = broken.post("/v1/predict", json={"text": "The applicant was detained."})
         assert response.status_code == 503
         error = response.json()["error"]
         assert error["code"] == "unavailable" and "audit log" in error["message"]
         assert "probability" not in response.text
+        search = broken.post("/v1/precedents/search", json={"text": "detention"})
+        assert search.status_code == 503 and "results" not in search.text
         assert broken.get("/health").status_code == 200
 
 
@@ -345,11 +358,14 @@ def test_concurrent_requests_get_their_own_answers_and_audit_records(
     trained_home, tmp_path, train_slice
 ):
     import asyncio
+    import shutil
 
     import httpx
 
-    audit = tmp_path / "audit.jsonl"
-    app = create_app(_settings(trained_home, audit_log=audit))
+    home = tmp_path / "home"
+    shutil.copytree(trained_home, home)
+    already = _ledger(home).count()
+    app = create_app(_settings(home))
     records = train_slice.records[:12]
     with TestClient(app) as sequential:  # runs the lifespan; answers one at a time
         expected = [
@@ -379,6 +395,10 @@ def test_concurrent_requests_get_their_own_answers_and_audit_records(
     assert len({a.json()["request_id"] for a in predictions}) == len(records)
     for answer, before in zip(searches, expected_hits, strict=True):
         assert answer.json()["results"] == before["results"]
-    logged = [json.loads(line) for line in audit.read_text().splitlines()]
+    ledger = _ledger(home)
+    logged = ledger.records(kind="prediction", limit=1000)
+    logged = [r for r in logged if r.seq > already]
     assert len(logged) == 2 * len(records)  # the sequential and the concurrent predictions
-    assert {e["request_id"] for e in logged} >= {a.json()["request_id"] for a in predictions}
+    answered = {a.json()["record_id"] for a in predictions}
+    assert {r.record_id for r in logged} >= answered
+    assert ledger.verify().intact  # concurrent writers kept the chain in order
