@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from serving.errors import busy_response, install_error_handlers
+from serving.errors import BodyLimitMiddleware, busy_response, install_error_handlers
 from serving.logs import REQUEST_ID, use_json_logs
 from serving.metrics import ServiceMetrics
 from serving.routes import admin, cases, meta, precedents, predict, records
@@ -52,10 +52,10 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         description="Advice under human control: every answer is an estimate from published "
         "decisions, explained and logged. It is not legal advice.",
         lifespan=lifespan,
-        # Declared or streamed (chunked), a body over the limit ends in 413 as it is read.
-        max_body_size=settings.max_body_bytes,
     )
     install_error_handlers(app)
+    # Declared or streamed (chunked), a body over the limit ends in 413 as it is read.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.state.metrics = metrics
     in_flight = 0
 

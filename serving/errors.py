@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.precedents import CaseNotIndexedError, IndexUnavailableError
 from models.registry import ModelNotAvailableError
@@ -77,8 +77,10 @@ class UnavailableError(ServiceError):
     code = "unavailable"
 
 
+INVALID_JSON = "the request body is not valid JSON (in UTF-8)"
 # Codes of the plain HTTP errors Starlette and FastAPI raise themselves.
 HTTP_CODES = {
+    400: "invalid_json",
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
@@ -134,6 +136,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        kinds = {item.get("type") for item in error.errors()}
+        if "json_invalid" in kinds:
+            return _answer(request, 400, "invalid_json", INVALID_JSON)
+        content_type = request.headers.get("content-type", "")
+        if (
+            request.method in {"POST", "PUT", "PATCH"}
+            and "model_attributes_type" in kinds
+            and "json" not in content_type
+        ):
+            return _answer(
+                request,
+                415,
+                "unsupported_media_type",
+                f"send the body as JSON (Content-Type: application/json), not {content_type!r}",
+            )
         problems = []
         for item in error.errors():
             where = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "body"
@@ -144,9 +161,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(error.status_code, "http_error")
         message = str(error.detail)
-        limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
-        if error.status_code == 413 and limit is not None:
-            message = f"request body is over the {limit:,}-byte limit"
+        if error.status_code == 400 and message == "There was an error parsing the body":
+            message = INVALID_JSON
         # Headers such as Allow (405) are part of the answer.
         return _answer(request, error.status_code, code, message, error.headers)
 
@@ -159,3 +175,41 @@ def install_error_handlers(app: FastAPI) -> None:
             "internal_error",
             "unexpected server error; it was logged with this request id",
         )
+
+
+class BodyLimitMiddleware:
+    """413 for a request body over ``max_bytes``: at once when its declared length is over,
+    or as soon as a streamed (chunked) body passes it. Nothing beyond the limit is read.
+
+    Starlette's own limit answers in plain text and replaces any answer to a request whose
+    declared length is over the limit with its own; this one answers like every other error.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _message(self) -> str:
+        return f"request body is over the {self.max_bytes:,}-byte limit"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", ())).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            request = Request(scope)
+            await _answer(request, 413, "payload_too_large", self._message())(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_within_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise StarletteHTTPException(413, self._message())
+            return message
+
+        await self.app(scope, receive_within_limit, send)

@@ -12,7 +12,7 @@ router = APIRouter(prefix="/v1", tags=["precedents"])
 @router.post(
     "/precedents/search",
     response_model=PrecedentSearchResponse,
-    responses=errors(404, 413, 422, 503),
+    responses=errors(400, 404, 413, 415, 422, 503),
 )
 async def search(
     body: PrecedentSearchRequest, services: ServicesDep, caller: SearchCaller

@@ -9,7 +9,9 @@ from serving.schemas import PredictRequest, PredictResponse
 router = APIRouter(prefix="/v1", tags=["predictions"])
 
 
-@router.post("/predict", response_model=PredictResponse, responses=errors(404, 413, 422, 503))
+@router.post(
+    "/predict", response_model=PredictResponse, responses=errors(400, 404, 413, 415, 422, 503)
+)
 async def predict(
     body: PredictRequest, services: ServicesDep, request_id: RequestIdDep, caller: PredictCaller
 ) -> PredictResponse:

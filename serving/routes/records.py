@@ -30,7 +30,7 @@ def record(record_id: RecordId, services: ServicesDep, caller: RecordReader) -> 
     "/{record_id}/feedback",
     response_model=FeedbackOut,
     status_code=201,
-    responses=errors(404, 413, 422, 503),
+    responses=errors(400, 404, 413, 415, 422, 503),
 )
 def feedback(
     record_id: RecordId, body: FeedbackRequest, services: ServicesDep, caller: FeedbackGiver
