@@ -86,20 +86,24 @@ def median_cases(settings: CasecastSettings, count: int) -> list:
     return ordered[middle - count // 2 : middle + count - count // 2]
 
 
-def offline_throughput(settings: CasecastSettings, cases: list, batch: int) -> float:
-    """Cases/s of the champion's own batch predict with reasons, on unique copies."""
+def offline_throughput(cases: list, batch: int, repeats: int = 3) -> float:
+    """Cases/s of the champion's own batch predict with reasons, on unique copies: the best
+    of ``repeats`` batches (what these cores can do when nothing else runs)."""
     model, info = load_pyfunc(alias_uri(registered_model_name(DATASET, "violation")))
-    rows = model_input(cases[:batch])
-    frame = pd.DataFrame(rows)
-    frame["text"] = [unique(list(c.paragraphs), -1 - i) for i, c in enumerate(cases[:batch])]
+    frame = pd.DataFrame(model_input(cases[:batch]))
     model.predict(frame.head(2), params={"explain": True, "top_k": 3})  # warm-up
-    frame["text"] = [unique(list(c.paragraphs), -1000 - i) for i, c in enumerate(cases[:batch])]
-    started = time.perf_counter()
-    model.predict(frame, params={"explain": True, "top_k": 3})
-    rate = batch / (time.perf_counter() - started)
+    rates = []
+    for repeat in range(repeats):
+        frame["text"] = [
+            unique(list(c.paragraphs), -1000 * (repeat + 1) - i)
+            for i, c in enumerate(cases[:batch])
+        ]
+        started = time.perf_counter()
+        model.predict(frame, params={"explain": True, "top_k": 3})
+        rates.append(batch / (time.perf_counter() - started))
     print(f"offline: v{info.version} predicts {batch} cases with reasons in one batch: "
-          f"{rate:.2f} cases/s")  # fmt: skip
-    return rate
+          f"{max(rates):.2f} cases/s (best of {', '.join(f'{r:.2f}' for r in rates)})")  # fmt: skip
+    return max(rates)
 
 
 def free_port() -> int:
@@ -220,7 +224,7 @@ def main() -> None:
     cases = median_cases(settings, args.cases)
     print(f"{len(cases)} median-length cases: {np.median([len(c.text) for c in cases]):,.0f} "
           f"characters")  # fmt: skip
-    offline = offline_throughput(settings, cases, min(32, len(cases)))
+    offline = offline_throughput(cases, min(32, len(cases)))
     store = KeyStore(settings.resolved_oversight_url)
     key_info, key = store.create("load benchmark", "data-scientist")
     port = free_port()
