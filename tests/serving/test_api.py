@@ -417,7 +417,9 @@ def test_concurrent_requests_get_their_own_answers_and_audit_records(
     predictions, searches = answers[: len(records)], answers[len(records) :]
     assert all(a.status_code == 200 for a in answers)
     for answer, before in zip(predictions, expected, strict=True):
-        assert answer.json()["probability"] == pytest.approx(before["probability"], abs=1e-9)
+        # Concurrent requests share encoder batches, whose shapes change float rounding
+        # (differences around 1e-8): the same answer, not the same last bits.
+        assert answer.json()["probability"] == pytest.approx(before["probability"], abs=1e-6)
     assert len({a.json()["request_id"] for a in predictions}) == len(records)
     for answer, before in zip(searches, expected_hits, strict=True):
         assert answer.json()["results"] == before["results"]
