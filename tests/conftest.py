@@ -86,3 +86,41 @@ def read_raw_cases(path: Path, limit: int) -> list[dict]:
 
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         return [json.loads(line) for _, line in zip(range(limit), handle, strict=False)]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster (Debian's server binaries), as a SQLAlchemy URL; the
+    tests that use it skip, saying why, where the binaries or the driver are missing."""
+    import importlib.util
+    import os
+    import shutil
+    import subprocess
+
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if initdb is None or pg_ctl is None:
+        pytest.skip(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql"
+        )
+    if importlib.util.find_spec("psycopg") is None:
+        pytest.skip("psycopg is not installed: pip install 'psycopg[binary]'")
+    import tempfile
+
+    # PostgreSQL refuses to run as root: the cluster then belongs to nobody, in a folder
+    # nobody can reach (pytest's own temporary folders are private to their user).
+    run_as = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    folder = Path(tempfile.mkdtemp(prefix="casecast-postgres-"))
+    if run_as:
+        shutil.chown(folder, "nobody")
+    data = folder / "data"
+    subprocess.run([*run_as, initdb, "-D", str(data), "-A", "trust", "-U", "casecast"],
+                   check=True, capture_output=True)  # fmt: skip
+    options = f"-p 55432 -k {folder} -c listen_addresses=''"
+    subprocess.run([*run_as, pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-o", options,
+                    "-w", "start"], check=True, capture_output=True)  # fmt: skip
+    try:
+        yield f"postgresql+psycopg://casecast@/postgres?host={folder}&port=55432"
+    finally:
+        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-w", "stop", "-m", "fast"],
+                       check=False, capture_output=True)  # fmt: skip
+        shutil.rmtree(folder, ignore_errors=True)

@@ -12,9 +12,21 @@ from models.oversight import AuditEntry, AuditLedger, KeyRejectedError, KeyStore
 from models.oversight.keys import _secret_hash
 
 
-@pytest.fixture
-def url(tmp_path):
-    return f"sqlite:///{tmp_path / 'oversight.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    """Each test on SQLite (the default) and on a real PostgreSQL (a shared store)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'oversight.db'}"
+    base = request.getfixturevalue("postgres_url")
+    # One database per test, so that every test starts from an empty chain.
+    from sqlalchemy import create_engine
+
+    name = f"t{tmp_path.name.replace('-', '_').lower()}"[:60]
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.replace("/postgres?", f"/{name}?")
 
 
 def _fill(ledger: AuditLedger, n: int) -> list[str]:

@@ -145,3 +145,42 @@ def test_a_key_over_its_rate_limit_gets_429_with_retry_after(trained_home, role_
         # Another key has its own allowance.
         assert client.get("/v1/model", headers=bearer(role_keys["judge"])).status_code == 200
         assert client.get("/health").status_code == 200
+
+
+def test_requests_beyond_the_concurrency_limit_get_429_and_the_first_finishes(
+    trained_home, monkeypatch
+):
+    import asyncio
+    import threading
+
+    import httpx
+
+    app = create_app(serving_settings(trained_home, public_demo=True, max_concurrent_requests=1))
+    with TestClient(app):
+        services = app.state.services
+        entered, release = threading.Event(), threading.Event()
+        predict = services.predict
+
+        def held(*args):
+            entered.set()
+            release.wait(60)
+            return predict(*args)
+
+        monkeypatch.setattr(services, "predict", held)
+
+        async def scenario():
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://casecast") as c:
+                body = {"text": "The applicant was detained.", "explain": False}
+                first = asyncio.create_task(c.post("/v1/predict", json=body))
+                await asyncio.to_thread(entered.wait, 60)
+                second = await c.post("/v1/predict", json=body)
+                alive = await c.get("/health")  # not an API route: never limited
+                release.set()
+                return await first, second, alive
+
+        first, second, alive = asyncio.run(scenario())
+    assert first.status_code == 200
+    assert second.status_code == 429 and second.headers["Retry-After"] == "1"
+    assert "answering 1 requests already" in second.json()["error"]["message"]
+    assert alive.status_code == 200

@@ -302,6 +302,14 @@ def test_metrics_count_requests_predictions_and_searches(client, train_slice):
     assert (
         'casecast_http_request_seconds_bucket{le="0.01",method="POST",route="/v1/predict"}' in text
     )
+    assert 'casecast_audit_writes_total{kind="prediction",outcome="ok"}' in text
+    assert 'casecast_audit_writes_total{kind="search",outcome="ok"}' in text
+    assert 'casecast_served_version{component="model",dataset="echr",version="1"} 1.0' in text
+    batches = [
+        line for line in text.splitlines() if line.startswith("casecast_encoder_batch_texts_count")
+    ]
+    assert batches and float(batches[0].split()[-1]) >= 1  # the encoder ran in batches
+    assert "casecast_worker_queue_depth" in text and "casecast_requests_in_flight" in text
 
 
 def test_a_chunked_body_over_the_limit_is_refused_as_it_is_read(client):
