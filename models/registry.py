@@ -154,8 +154,8 @@ def load_pyfunc(uri: str) -> tuple[Any, ModelVersionInfo]:
     return model, info
 
 
-def run_text(run_id: str | None, artifact: str) -> str | None:
-    """A text artifact of a run, or None when it has none."""
+def run_bytes(run_id: str | None, artifact: str) -> bytes | None:
+    """An artifact of a run, or None when it has none."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -163,11 +163,17 @@ def run_text(run_id: str | None, artifact: str) -> str | None:
         return None
     try:
         path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact)
-        with open(path, encoding="utf-8") as handle:
+        with open(path, "rb") as handle:
             return handle.read()
     except (MlflowException, OSError):
         log.warning("run %s has no readable %s", run_id, artifact)
         return None
+
+
+def run_text(run_id: str | None, artifact: str) -> str | None:
+    """A text artifact of a run, or None when it has none."""
+    data = run_bytes(run_id, artifact)
+    return None if data is None else data.decode("utf-8")
 
 
 def run_json(run_id: str | None, artifact: str) -> dict[str, Any] | None:

@@ -13,14 +13,16 @@ from pathlib import Path
 
 import anyio.to_thread
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from features import batching
 from serving.errors import BodyLimitMiddleware, busy_response, install_error_handlers
 from serving.logs import REQUEST_ID, use_json_logs
 from serving.metrics import ServiceMetrics
-from serving.routes import admin, cases, meta, precedents, predict, records
+from serving.page import negotiate, render_page
+from serving.routes import admin, cases, documents, meta, precedents, predict, records
 from serving.services import Services
 from serving.settings import ServingSettings
 
@@ -60,7 +62,11 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     # Declared or streamed (chunked), a body over the limit ends in 413 as it is read.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        by_path={documents.UPLOAD_PATH: settings.max_upload_bytes},
+    )
     app.state.metrics = metrics
     in_flight = 0
 
@@ -104,12 +110,15 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         )
         return response
 
-    for module in (predict, precedents, cases, records, admin, meta):
+    for module in (predict, precedents, cases, records, documents, admin, meta):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
-    def page() -> FileResponse:
-        return FileResponse(STATIC / "index.html")
+    def page(request: Request, lang: str | None = None) -> HTMLResponse:
+        language = negotiate(lang, request.headers.get("accept-language"))
+        html = render_page(language, settings.datasets, settings.mlflow_ui_url)
+        return HTMLResponse(html, headers={"Content-Language": language, "Vary": "Accept-Language"})
 
     return app
 

@@ -67,6 +67,11 @@ class PayloadTooLargeError(ServiceError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaError(ServiceError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class NotFoundError(ServiceError):
     status_code = 404
     code = "not_found"
@@ -185,21 +190,23 @@ class BodyLimitMiddleware:
     declared length is over the limit with its own; this one answers like every other error.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, by_path: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-
-    def _message(self) -> str:
-        return f"request body is over the {self.max_bytes:,}-byte limit"
+        self.by_path = dict(by_path or {})  # routes that take more (file uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.by_path.get(scope.get("path", ""), self.max_bytes)
+        message_ = f"request body is over the {limit:,}-byte limit"
         declared = dict(scope.get("headers", ())).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             request = Request(scope)
-            await _answer(request, 413, "payload_too_large", self._message())(scope, receive, send)
+            await _answer(request, 413, "payload_too_large", message_)(scope, receive, send)
             return
         received = 0
 
@@ -208,8 +215,8 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise StarletteHTTPException(413, self._message())
+                if received > limit:
+                    raise StarletteHTTPException(413, message_)
             return message
 
         await self.app(scope, receive_within_limit, send)

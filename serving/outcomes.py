@@ -45,6 +45,7 @@ class LoadedModel:
     input_types: dict[str, str]
     card: OutcomeModelCard | None
     track_record: dict[str, Any] | None
+    outcomes: list[str]  # the classes it estimates, from its output signature
 
 
 @dataclass
@@ -145,8 +146,15 @@ def _load(uri: str) -> LoadedModel:
     card = _read_card(info)
     schema = model.metadata.get_input_schema()
     input_types = {c.name: str(c.type).split(".")[-1].lower() for c in schema.inputs}
+    output = model.metadata.get_output_schema()
+    outcomes = [c.name.removeprefix("p_") for c in output.inputs if c.name.startswith("p_")]
     return LoadedModel(
-        model, info, input_types, card, track_record(card, info.params.get("validation_from"))
+        model,
+        info,
+        input_types,
+        card,
+        track_record(card, info.params.get("validation_from")),
+        outcomes,
     )
 
 

@@ -82,7 +82,13 @@ def _group_record(
 ) -> dict[str, Any]:
     since = _first_year(validation_from)
     tested = f"the cases tested (from {since} on)" if since else "the later cases tested"
-    record: dict[str, Any] = {"field": name, "group": kind, "value": value, "cases": 0}
+    record: dict[str, Any] = {
+        "field": name,
+        "group": kind,
+        "value": value,
+        "cases": 0,
+        "too_few": True,
+    }
     record.update(dict.fromkeys(("accuracy", "majority_accuracy", "positive_outcome",
                                  "mean_probability", "observed_rate", "estimates")))  # fmt: skip
     if row is None or row.accuracy is None or row.majority_accuracy is None:
@@ -100,6 +106,7 @@ def _group_record(
         mean_probability=predicted,
         observed_rate=observed,
         positive_outcome=positive,
+        too_few=row.too_few,
     )
     if row.too_few:
         record["summary"] = (

@@ -107,6 +107,9 @@ class GroupRecord(BaseModel):
     group: str = Field(description="the model card's group kind", examples=["respondent state"])
     value: str = Field(examples=["AUT"])
     cases: int = Field(ge=0, description="validation cases in the group (0: none, untested)")
+    too_few: bool = Field(
+        default=True, description="too few cases (under 30) to tell how it does on the group"
+    )
     accuracy: float | None = Field(default=None, ge=0, le=1)
     majority_accuracy: float | None = Field(
         default=None, ge=0, le=1, description="always answering the group's most frequent outcome"
@@ -233,6 +236,7 @@ class ModelCard(BaseModel):
     uri: str
     aliases: list[str]
     inputs: list[str]
+    outcomes: list[str] = Field(description="the outcomes it estimates")
     metrics: dict[str, float]
     training_data: dict[str, str]
     params: dict[str, str]
@@ -337,6 +341,12 @@ class ApiKeyOut(BaseModel):
     expires_at: str | None
     revoked_at: str | None
     state: Literal["active", "revoked", "expired"]
+
+
+class DocumentText(BaseModel):
+    text: str
+    pages: int = Field(ge=0)
+    kind: Literal["txt", "pdf", "docx"]
 
 
 class ErrorBody(BaseModel):

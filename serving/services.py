@@ -39,6 +39,7 @@ from models.registry import (
     index_pairing,
     list_versions,
     registered_model_name,
+    run_bytes,
 )
 from serving.access import Permission, Principal, RateLimiter
 from serving.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, UnavailableError
@@ -74,6 +75,7 @@ from serving.settings import ServingSettings
 log = logging.getLogger("casecast.serving")
 T = TypeVar("T")
 # What a model card shows of a training run: its figures and where its data came from.
+RELIABILITY_ARTIFACT = "validation/reliability.png"  # logged by `casecast train`
 _TRAINING_TAGS = ("data_fingerprint", "data_sources", "dataset", "inputs")
 _CARD_PARAMS = (
     "validation_from",
@@ -244,11 +246,20 @@ class Services:
             uri=service.uri,
             aliases=list(info.aliases),
             inputs=list(loaded.input_types),
+            outcomes=loaded.outcomes,
             metrics={k: v for k, v in info.metrics.items() if k.startswith("val_")},
             training_data={k: v for k, v in info.tags.items() if k in _TRAINING_TAGS},
             params={k: v for k, v in info.params.items() if k in _CARD_PARAMS},
             card=loaded.card,
         )
+
+    def reliability_png(self, dataset: str) -> bytes:
+        """The served model's reliability diagram, as its training run logged it."""
+        info = self._outcome(dataset).require().info
+        image = run_bytes(info.run_id, RELIABILITY_ARTIFACT)
+        if image is None:
+            raise NotFoundError(f"{info.name} v{info.version} logged no reliability diagram")
+        return image
 
     # -- precedents -------------------------------------------------------------------------
 

@@ -17,6 +17,12 @@ class ServingSettings(CasecastSettings):
     max_body_bytes: int = Field(
         default=1_000_000, ge=1, description="request bodies over this get 413"
     )
+    max_upload_bytes: int = Field(
+        default=10_000_000, ge=1, description="largest case file /v1/documents/text reads"
+    )
+    mlflow_ui_url: str | None = Field(
+        default=None, description="where the page links the MLflow UI (e.g. http://host:5000)"
+    )
     max_query_passages: int = Field(
         default=64, ge=1, description="passages of a query embedded for search"
     )

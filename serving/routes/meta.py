@@ -20,6 +20,18 @@ def model_card(
     return services.model_card(dataset)
 
 
+@router.get(
+    "/v1/model/reliability.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}, **errors(404, 422, 503)},
+)
+def reliability(
+    services: ServicesDep, _: CardReader, dataset: Annotated[DatasetName, Query()] = "echr"
+) -> Response:
+    """The served model's reliability diagram: estimated against observed, on later cases."""
+    return Response(services.reliability_png(dataset), media_type="image/png")
+
+
 @router.get("/metrics", include_in_schema=False)
 def metrics(metrics: MetricsDep) -> Response:
     """Prometheus exposition: requests, latency, predictions, searches, audit writes, the

@@ -430,7 +430,14 @@ def test_concurrent_requests_get_their_own_answers_and_audit_records(
         assert answer.json()["probability"] == pytest.approx(before["probability"], abs=1e-6)
     assert len({a.json()["request_id"] for a in predictions}) == len(records)
     for answer, before in zip(searches, expected_hits, strict=True):
-        assert answer.json()["results"] == before["results"]
+        # The same cases and passages; passages tied at the top may swap places.
+        got, wanted = answer.json()["results"], before["results"]
+        assert [r["case_id"] for r in got] == [r["case_id"] for r in wanted]
+        for hit, expected_hit in zip(got, wanted, strict=True):
+            assert hit["score"] == pytest.approx(expected_hit["score"], abs=1e-3)
+            assert sorted(p["paragraphs"] for p in hit["passages"]) == sorted(
+                p["paragraphs"] for p in expected_hit["passages"]
+            )
     ledger = _ledger(home)
     logged = ledger.records(kind="prediction", limit=1000)
     logged = [r for r in logged if r.seq > already]

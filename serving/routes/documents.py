@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, UploadFile
+from starlette.concurrency import run_in_threadpool
+
+from serving.dependencies import PredictCaller
+from serving.documents import extract_text
+from serving.routes import errors
+from serving.schemas import DocumentText
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+UPLOAD_PATH = "/v1/documents/text"
+
+
+@router.post("/text", response_model=DocumentText, responses=errors(400, 413, 415, 422))
+async def document_text(
+    file: Annotated[UploadFile, File(description="a .txt, .pdf or .docx file")],
+    _: PredictCaller,
+) -> DocumentText:
+    """The text of an uploaded case file, to check and send to prediction or search."""
+    data = await file.read()
+    extracted = await run_in_threadpool(extract_text, file.filename or "", file.content_type, data)
+    return DocumentText(text=extracted.text, pages=extracted.pages, kind=extracted.kind)
