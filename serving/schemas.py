@@ -190,6 +190,11 @@ class PassageOut(BaseModel):
     paragraphs: list[int] = Field(description="first and last paragraph number (1-based)")
     text: str
     score: float
+    keyword_hits: list[str] = Field(
+        default_factory=list,
+        description="the passage's words that match the query's keywords (stop words dropped, "
+        "the same stems as the keyword search); empty for semantic search",
+    )
 
 
 class CaseFields(BaseModel):

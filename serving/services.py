@@ -297,10 +297,15 @@ class Services:
             )
         )
         self.metrics.searches.labels(body.dataset, body.mode).inc()
+        words: list[list[list[str]]] = [[] for _ in hits]
+        if body.text is not None and body.mode != "semantic":
+            words = [index.matching_words(body.text, [p.text for p in h.passages]) for h in hits]
         return PrecedentSearchResponse(
             record_id=record.record_id,
             dataset=body.dataset,
-            results=[_precedent_out(hit) for hit in hits],
+            results=[
+                _precedent_out(hit, hit_words) for hit, hit_words in zip(hits, words, strict=True)
+            ],
             index=IndexRef(
                 version=manifest.version,
                 embedding_model=manifest.embedding_model_id,
@@ -526,13 +531,15 @@ def _case_fields(case: CaseSummary) -> dict[str, Any]:
     }
 
 
-def _precedent_out(hit: PrecedentHit) -> PrecedentOut:
+def _precedent_out(hit: PrecedentHit, words: list[list[str]] | None = None) -> PrecedentOut:
+    """A hit as the API shows it; ``words``: each passage's words the query's keywords hit."""
+    words = words or [[] for _ in hit.passages]
     return PrecedentOut(
         **_case_fields(hit.case),
         score=hit.score,
         passages=[
-            PassageOut(paragraphs=list(p.paragraphs), text=p.text, score=p.score)
-            for p in hit.passages
+            PassageOut(paragraphs=list(p.paragraphs), text=p.text, score=p.score, keyword_hits=hits)
+            for p, hits in zip(hit.passages, words, strict=True)
         ],
     )
 

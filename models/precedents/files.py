@@ -55,6 +55,21 @@ def keyword_engine(texts: Sequence[str], language: str, stemmer: str | None = No
     return engine
 
 
+def word_tokens(words: Sequence[str], language: str, stemmer: str | None = None) -> list[list[str]]:
+    """Each word's token as the keyword indexes read it (empty for a stop word)."""
+    import bm25s
+
+    if not words:
+        return []
+    return bm25s.tokenize(
+        list(words),
+        stopwords=language,
+        stemmer=_stemmer(stemmer),
+        return_ids=False,
+        show_progress=False,
+    )
+
+
 def query_tokens(text: str, language: str, stemmer: str | None = None) -> list[str]:
     """A query's distinct words, tokenised as the indexed texts were."""
     import bm25s

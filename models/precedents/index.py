@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,6 +54,7 @@ from models.precedents.files import (
     query_tokens,
     read_line,
     read_manifest,
+    word_tokens,
 )
 from models.precedents.languages import QueryCentring
 from models.precedents.scoring import (
@@ -80,6 +82,11 @@ from models.precedents.types import (
     SearchFilters,
 )
 
+# Words as bm25s's tokenizer finds them (two word characters or more).
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+MARKED_WORDS = 12  # keyword matches shown per passage
+DISTINCTIVE_SHARE = 0.1  # a word in more than this share of the cases marks nothing
+
 
 class PrecedentIndex:
     """A loaded index version. Thread-safe for concurrent searches (read-only state)."""
@@ -88,6 +95,7 @@ class PrecedentIndex:
         self.directory = directory
         self.embedding_cache = embedding_cache
         self._query_lock = threading.Lock()
+        self._case_df: np.ndarray | None = None
         self._query_side: tuple[SentenceEmbedder, ParagraphChunker] | None = None
         self._centring: QueryCentring | None = None
         try:
@@ -217,6 +225,43 @@ class PrecedentIndex:
         return self.search(
             vectors, PARAGRAPH_SEPARATOR.join(paragraphs), k, filters, mode, exact=exact
         )
+
+    def matching_words(
+        self, query: str, passages: Sequence[str], most: int = MARKED_WORDS
+    ) -> list[list[str]]:
+        """For each passage, the words that match a word of ``query`` as the keyword search
+        reads them (stop words dropped, the same stems) and that say something: found in
+        at most a tenth of the cases, the ``most`` rarest, in the order they appear. A
+        whole-case query shares nearly every word with any passage; these are the ones that
+        carried its score."""
+        language, stemmer = self.manifest.language, self.manifest.keyword_stemmer
+        wanted = set(query_tokens(query, language, stemmer))
+        found = [_WORD.findall(passage) for passage in passages]
+        words = list(dict.fromkeys(word for words in found for word in words))
+        if not wanted or not words:
+            return [[] for _ in passages]
+        frequency = self._case_frequency()
+        vocabulary = self.case_keyword.vocab_dict
+        limit = max(1, DISTINCTIVE_SHARE * self.manifest.n_cases)
+        rarity: dict[str, int] = {}
+        for word, tokens in zip(words, word_tokens(words, language, stemmer), strict=True):
+            shared = [t for t in tokens if t in wanted and t in vocabulary]
+            if shared:
+                cases = min(int(frequency[vocabulary[t]]) for t in shared)
+                if cases <= limit:
+                    rarity[word] = cases
+        marked = []
+        for passage_words in found:
+            present = list(dict.fromkeys(w for w in passage_words if w in rarity))
+            keep = set(sorted(present, key=lambda w: rarity[w])[:most])
+            marked.append([w for w in present if w in keep])
+        return marked
+
+    def _case_frequency(self) -> np.ndarray:
+        """How many cases hold each keyword token (from the whole-case BM25 index)."""
+        if self._case_df is None:
+            self._case_df = np.diff(np.asarray(self.case_keyword.scores["indptr"]))
+        return self._case_df
 
     def search_case(
         self,

@@ -438,20 +438,16 @@ async function showPrecedents(dataset, text) {
 
 // -- judge: search with filters, full case, more like this ----------------------------------
 
-function queryWords(text) {
-  return new Set((text.toLowerCase().match(/[\p{L}\p{N}]{4,}/gu) ?? []));
+function passageWithHits(text, hits) {
+  // The words the keyword search matched (the server reads them with its own stop words
+  // and stems) are marked as word matches.
+  if (!hits?.length) return [text];
+  const words = new Set(hits);
+  return text.split(/([\p{L}\p{N}_]+)/u).map((part) => (words.has(part) ? el('mark', { class: 'keyword' }, part) : part));
 }
 
-function passageWithHits(text, words) {
-  // Words of the query found in the passage are marked as word matches.
-  if (!words.size) return [text];
-  return text.split(/([\p{L}\p{N}]+)/u).map((part) =>
-    words.has(part.toLowerCase()) ? el('mark', { class: 'keyword' }, part) : part);
-}
-
-function resultList(results, detailed, query = '', mode = 'hybrid') {
+function resultList(results, detailed, mode = 'hybrid') {
   const best = Math.max(...results.map((r) => r.score), 1e-9);
-  const words = mode === 'semantic' ? new Set() : queryWords(query);
   return el('ol', { class: 'results' }, results.map((r, i) => el('li', { class: 'case' },
     el('h4', {}, `${t('judge.rank', { rank: i + 1 })} · ${r.title}`),
     el('p', { class: 'muted' }, [r.case_id, r.year, r.court].filter(Boolean).join(' · '), ' · ',
@@ -460,8 +456,9 @@ function resultList(results, detailed, query = '', mode = 'hybrid') {
       r.violated_articles.length ? ` (${t('judge.violated', { articles: r.violated_articles.join(', ') })})` : '') : null,
     detailed ? r.passages.map((p) => el('blockquote', {},
       el('span', { class: 'small muted' }, t('judge.passage', { range: p.paragraphs[0] === p.paragraphs[1] ? p.paragraphs[0] : `${p.paragraphs[0]}–${p.paragraphs[1]}` }), ' · ',
-        el('span', { class: mode === 'keyword' ? 'tag keyword' : 'tag semantic' }, t(mode === 'keyword' ? 'judge.keyword_hit' : 'judge.semantic_hit'))),
-      el('p', {}, passageWithHits(p.text, words)))) : null,
+        mode !== 'semantic' && p.keyword_hits?.length ? el('span', { class: 'tag keyword' }, t('judge.keyword_hit')) : null, ' ',
+        mode !== 'keyword' ? el('span', { class: 'tag semantic' }, t('judge.semantic_hit')) : null),
+      el('p', {}, passageWithHits(p.text, p.keyword_hits)))) : null,
     el('p', { class: 'actions' },
       el('button', { type: 'button', onclick: () => openCase(r.case_id) }, t('judge.open')),
       el('button', { type: 'button', onclick: () => moreLike(r.case_id) }, t('judge.more'))))));
@@ -486,7 +483,7 @@ $('search-form').addEventListener('submit', async (event) => {
   try {
     const found = await api('/v1/precedents/search', { method: 'POST', body });
     status.replaceChildren();
-    $('search-results').replaceChildren(found.results.length ? resultList(found.results, true, text, mode) : el('p', {}, t('precedents.none')));
+    $('search-results').replaceChildren(found.results.length ? resultList(found.results, true, mode) : el('p', {}, t('precedents.none')));
   } catch (error) {
     showError(status, error);
   }

@@ -323,3 +323,16 @@ def test_more_like_a_case_excludes_it_and_refuses_an_unknown_one(index, corpus):
     assert hits and case_id not in {h.case.case_id for h in hits}
     with pytest.raises(CaseNotIndexedError, match="not in the echr index"):
         index.search_case("001-none")
+
+
+def test_matching_words_mark_the_rare_words_a_query_shares_with_a_passage(index, corpus):
+    record = corpus.records[3]
+    passage = max(record.paragraphs, key=len)
+    words = index.matching_words(record.text, [passage, "The applicant and the Government."])
+    assert 1 <= len(words[0]) <= 12  # a case's own facts share distinctive words with it
+    vocabulary, frequency = index.case_keyword.vocab_dict, index._case_frequency()
+    for word in words[0]:
+        assert word in passage and word.lower() in record.text.lower()
+        assert frequency[vocabulary[word.lower()]] <= 0.1 * index.manifest.n_cases
+    assert words[1] == []  # words most cases hold carry nothing
+    assert index.matching_words("the of and", [passage]) == [[]]
