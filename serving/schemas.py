@@ -186,6 +186,11 @@ class PrecedentSearchRequest(_Strict):
     _text_not_blank = field_validator("text")(_not_blank)
 
 
+class QueryPassage(BaseModel):
+    paragraphs: list[int] = Field(description="first and last paragraph of the query (1-based)")
+    text: str
+
+
 class PassageOut(BaseModel):
     paragraphs: list[int] = Field(description="first and last paragraph number (1-based)")
     text: str
@@ -194,6 +199,11 @@ class PassageOut(BaseModel):
         default_factory=list,
         description="the passage's words that match the query's keywords (stop words dropped, "
         "the same stems as the keyword search); empty for semantic search",
+    )
+    query_passage: QueryPassage | None = Field(
+        default=None,
+        description="the query's passage closest to this one in meaning (text queries "
+        "searched by meaning or both)",
     )
 
 

@@ -67,6 +67,7 @@ from serving.schemas import (
     PrecedentSearchResponse,
     PredictRequest,
     PredictResponse,
+    QueryPassage,
     RegisteredVersion,
     TrackRecord,
 )
@@ -538,7 +539,15 @@ def _precedent_out(hit: PrecedentHit, words: list[list[str]] | None = None) -> P
         **_case_fields(hit.case),
         score=hit.score,
         passages=[
-            PassageOut(paragraphs=list(p.paragraphs), text=p.text, score=p.score, keyword_hits=hits)
+            PassageOut(
+                paragraphs=list(p.paragraphs),
+                text=p.text,
+                score=p.score,
+                keyword_hits=hits,
+                query_passage=None
+                if p.query_paragraphs is None
+                else QueryPassage(paragraphs=list(p.query_paragraphs), text=p.query_text or ""),
+            )
             for p, hits in zip(hit.passages, words, strict=True)
         ],
     )

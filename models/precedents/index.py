@@ -45,7 +45,7 @@ import numpy as np
 from data.schema import PARAGRAPH_SEPARATOR
 from data.sections import pre_decision_paragraphs
 from data.text import split_paragraphs
-from features.chunking import ParagraphChunker, spread_positions
+from features.chunking import Chunk, ParagraphChunker, spread_positions
 from features.embedding import Role, SentenceEmbedder
 from features.text import script_language
 from models.precedents.files import (
@@ -197,10 +197,19 @@ class PrecedentIndex:
         """A query's passage vectors, chunked as the index's own passages (at most
         ``max_passages``, spread over the text, embedded in one batch) and embedded as
         queries (E5 reads a query with its own prefix; most other models see no difference)."""
-        embedder, chunker = self.query_side()
-        chunks = chunker.chunk(paragraphs)
-        picks = spread_positions(len(chunks), max_passages)
-        vectors = embedder.embed([chunks[i].text for i in picks], role)
+        return self._embed_passages(
+            self._query_passages(paragraphs, max_passages), paragraphs, role
+        )
+
+    def _query_passages(self, paragraphs: Sequence[str], max_passages: int) -> list[Chunk]:
+        """The query's passages that are embedded: chunked as the index's own, spread."""
+        chunks = self.query_side()[1].chunk(paragraphs)
+        return [chunks[i] for i in spread_positions(len(chunks), max_passages)]
+
+    def _embed_passages(
+        self, chunks: Sequence[Chunk], paragraphs: Sequence[str], role: Role = "query"
+    ) -> np.ndarray:
+        vectors = self.query_side()[0].embed([chunk.text for chunk in chunks], role)
         if self._centring is None or not len(vectors):
             return vectors
         return self._centring(vectors, " ".join(paragraphs))
@@ -220,11 +229,30 @@ class PrecedentIndex:
         # facts that the parser would empty is searched as written.
         paragraphs = pre_decision_paragraphs(paragraphs, self.manifest.language) or paragraphs
         vectors = np.zeros((0, self.manifest.dimension), dtype=np.float32)
+        chunks: list[Chunk] = []
         if mode != "keyword":
-            vectors = self.embed_query(paragraphs, max_passages)
-        return self.search(
+            chunks = self._query_passages(paragraphs, max_passages)
+            vectors = self._embed_passages(chunks, paragraphs)
+        hits = self.search(
             vectors, PARAGRAPH_SEPARATOR.join(paragraphs), k, filters, mode, exact=exact
         )
+        return [self._beside_query(hit, vectors, chunks) for hit in hits] if chunks else hits
+
+    def _beside_query(
+        self, hit: PrecedentHit, vectors: np.ndarray, chunks: Sequence[Chunk]
+    ) -> PrecedentHit:
+        """Each passage of a hit with the query passage closest to it in meaning."""
+        passages = []
+        for passage in hit.passages:
+            if passage.row < 0 or not len(vectors):
+                passages.append(passage)
+                continue
+            best = chunks[int(np.argmax(vectors @ self.vectors[passage.row]))]
+            span = (best.first_paragraph + 1, best.last_paragraph + 1)
+            passages.append(
+                dataclasses.replace(passage, query_paragraphs=span, query_text=best.text)
+            )
+        return dataclasses.replace(hit, passages=passages)
 
     def matching_words(
         self, query: str, passages: Sequence[str], most: int = MARKED_WORDS
@@ -422,6 +450,7 @@ class PrecedentIndex:
                 paragraphs=(int(self.chunk_span[r][0]) + 1, int(self.chunk_span[r][1]) + 1),
                 text=read_line(self.directory / "passages", self._passage_offsets, r),
                 score=round(float(shown[r]), 4) if np.isfinite(shown[r]) else 0.0,
+                row=int(r),
             )
             for r in rows
         ]

@@ -49,6 +49,11 @@ class Passage:
     paragraphs: tuple[int, int]  # 1-based, inclusive
     text: str
     score: float
+    row: int = -1  # its row in the index's passage vectors
+    # The query's passage it is closest to in meaning (1-based paragraphs of the query), for
+    # a text query searched by meaning; None otherwise.
+    query_paragraphs: tuple[int, int] | None = None
+    query_text: str | None = None  # that query passage's text
 
 
 @dataclass(frozen=True)

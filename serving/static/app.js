@@ -438,6 +438,8 @@ async function showPrecedents(dataset, text) {
 
 // -- judge: search with filters, full case, more like this ----------------------------------
 
+const rangeText = ([first, last]) => (first === last ? String(first) : `${first}–${last}`);
+
 function passageWithHits(text, hits) {
   // The words the keyword search matched (the server reads them with its own stop words
   // and stems) are marked as word matches.
@@ -454,11 +456,14 @@ function resultList(results, detailed, mode = 'hybrid') {
       el('strong', {}, outcome(r.outcome)), ' · ', t('judge.match', { pct: percent.format(r.score / best) })),
     r.examined_articles.length ? el('p', { class: 'small' }, t('judge.ruled_on', { articles: r.examined_articles.join(', ') }),
       r.violated_articles.length ? ` (${t('judge.violated', { articles: r.violated_articles.join(', ') })})` : '') : null,
-    detailed ? r.passages.map((p) => el('blockquote', {},
+    detailed ? r.passages.map((p) => el('div', { class: 'pair' }, el('blockquote', {},
       el('span', { class: 'small muted' }, t('judge.passage', { range: p.paragraphs[0] === p.paragraphs[1] ? p.paragraphs[0] : `${p.paragraphs[0]}–${p.paragraphs[1]}` }), ' · ',
         mode !== 'semantic' && p.keyword_hits?.length ? el('span', { class: 'tag keyword' }, t('judge.keyword_hit')) : null, ' ',
         mode !== 'keyword' ? el('span', { class: 'tag semantic' }, t('judge.semantic_hit')) : null),
-      el('p', {}, passageWithHits(p.text, p.keyword_hits)))) : null,
+      el('p', {}, passageWithHits(p.text, p.keyword_hits))),
+      p.query_passage ? el('blockquote', { class: 'query-side' },
+        el('span', { class: 'small muted' }, `${t('judge.query_passage')} · ${t('judge.passage', { range: rangeText(p.query_passage.paragraphs) })}`),
+        el('p', {}, passageWithHits(p.query_passage.text, p.keyword_hits))) : null)) : null,
     el('p', { class: 'actions' },
       el('button', { type: 'button', onclick: () => openCase(r.case_id) }, t('judge.open')),
       el('button', { type: 'button', onclick: () => moreLike(r.case_id) }, t('judge.more'))))));

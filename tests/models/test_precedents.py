@@ -336,3 +336,17 @@ def test_matching_words_mark_the_rare_words_a_query_shares_with_a_passage(index,
         assert frequency[vocabulary[word.lower()]] <= 0.1 * index.manifest.n_cases
     assert words[1] == []  # words most cases hold carry nothing
     assert index.matching_words("the of and", [passage]) == [[]]
+
+
+def test_each_passage_found_by_meaning_names_the_query_passage_it_is_closest_to(index, corpus):
+    record = corpus.records[11]
+    hits = index.search_text(record.text, k=3, mode="semantic")
+    paragraphs = [p.strip() for p in record.paragraphs]
+    for hit in hits:
+        for passage in hit.passages:
+            first, last = passage.query_paragraphs
+            assert 1 <= first <= last <= len(paragraphs)
+            assert passage.query_text and passage.query_text.split()[0] in paragraphs[first - 1]
+    # Words alone have no query passage to point at.
+    keyword = index.search_text(record.text, k=3, mode="keyword")
+    assert all(p.query_paragraphs is None for hit in keyword for p in hit.passages)

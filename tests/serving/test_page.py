@@ -171,6 +171,13 @@ def test_a_judge_searches_with_filters_opens_a_case_and_asks_for_more_like_it(
     assert page.locator("#search-results mark.keyword").count() >= 1  # the query's words
     assert "match" in cases.first.inner_text()
     shot(page, "judge-search")
+    # By meaning and words: each passage shown beside the query passage it matches.
+    page.check("input[name=mode][value=hybrid]")
+    page.click("#search")
+    page.wait_for_selector("#search-results .pair .query-side", timeout=60_000)
+    assert "Your text" in page.locator(".pair .query-side").first.inner_text()
+    assert page.locator(".pair .tag.semantic").count() >= 1
+    shot(page, "judge-search-beside-query")
     cases.first.locator("text=Open the full case").click()
     page.wait_for_selector("#case-title")
     assert page.locator(".full-case .paragraphs li").count() >= 3
