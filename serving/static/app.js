@@ -479,6 +479,7 @@ $('search-form').addEventListener('submit', async (event) => {
   if ($('year-min').value) filters.year_min = Number($('year-min').value);
   if ($('year-max').value) filters.year_max = Number($('year-max').value);
   if ($('respondent-filter').value.trim()) filters.respondent = $('respondent-filter').value.trim().toUpperCase();
+  if ($('court-filter').value.trim()) filters.court = $('court-filter').value.trim();
   if ($('outcome-filter').value) filters.outcome = $('outcome-filter').value;
   const articles = $('articles-filter').value.split(',').map((a) => a.trim()).filter(Boolean);
   if (articles.length) filters.articles = articles;

@@ -160,6 +160,7 @@ def test_a_judge_searches_with_filters_opens_a_case_and_asks_for_more_like_it(
     page.click("#tab-judge")
     page.fill("#query", record.text)
     page.fill("#year-max", "2012")
+    page.fill("#court-filter", "chamber")
     page.check("input[name=mode][value=keyword]")
     page.click("#search")
     page.wait_for_selector("#search-results li.case", timeout=60_000)
@@ -168,6 +169,8 @@ def test_a_judge_searches_with_filters_opens_a_case_and_asks_for_more_like_it(
     years = [int(y) for y in page.locator("#search-results li.case .muted").all_inner_texts()
              for y in y.split(" · ") if y.isdigit() and len(y) == 4]  # fmt: skip
     assert years and all(year <= 2012 for year in years)
+    courts = page.locator("#search-results li.case > p.muted").all_inner_texts()
+    assert courts and all(" · CHAMBER · " in line for line in courts)
     assert page.locator("#search-results mark.keyword").count() >= 1  # the query's words
     assert "match" in cases.first.inner_text()
     shot(page, "judge-search")
