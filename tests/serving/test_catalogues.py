@@ -64,3 +64,14 @@ def test_the_kazakh_and_russian_catalogues_are_not_english():
 )
 def test_the_language_comes_from_the_switch_then_the_browser(requested, header, expected):
     assert negotiate(requested, header) == expected
+
+
+def test_every_outcome_of_every_data_set_has_words_in_every_language():
+    from data.datasets import DATASETS
+
+    for language in LANGUAGES:
+        strings = catalogue(language)
+        for spec in DATASETS.values():
+            for label in spec.classes:
+                assert f"outcome.{label}" in strings, (language, spec.name, label)
+            assert f"dataset.{spec.name}" in strings, (language, spec.name)
