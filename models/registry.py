@@ -69,6 +69,7 @@ class ModelVersionInfo:
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)  # of the training run
     version_tags: dict[str, str] = field(default_factory=dict)  # of the registered version
+    created_ms: int | None = None  # when it was registered (ms since the epoch)
 
 
 def resolve_version(uri: str) -> ModelVersionInfo:
@@ -136,6 +137,7 @@ def _version_info(
         params=params,
         tags={k: v for k, v in tags.items() if not k.startswith("mlflow.")},
         version_tags=dict(getattr(version, "tags", None) or {}),
+        created_ms=getattr(version, "creation_timestamp", None),
     )
 
 

@@ -342,6 +342,7 @@ class ReloadResponse(BaseModel):
 
 class RegisteredVersion(BaseModel):
     version: str
+    registered_at: str | None = Field(default=None, description="ISO 8601, UTC")
     aliases: list[str]
     run_id: str | None
     metrics: dict[str, float]

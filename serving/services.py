@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -448,6 +449,9 @@ class Services:
         return [
             RegisteredVersion(
                 version=info.version,
+                registered_at=None
+                if info.created_ms is None
+                else datetime.fromtimestamp(info.created_ms / 1000, UTC).isoformat(),
                 aliases=list(info.aliases),
                 run_id=info.run_id,
                 metrics={k: v for k, v in info.metrics.items() if k.startswith("val_")},

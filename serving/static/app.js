@@ -8,6 +8,7 @@ const LANG = document.documentElement.lang;
 const percent = new Intl.NumberFormat(LANG, { style: 'percent', maximumFractionDigits: 0 });
 const points = new Intl.NumberFormat(LANG, { maximumFractionDigits: 1 });
 const integer = new Intl.NumberFormat(LANG);
+const day = new Intl.DateTimeFormat(LANG, { dateStyle: 'medium', timeStyle: 'short' });
 const KEY_STORE = 'casecast-key';
 
 function t(key, vars = {}) {
@@ -558,12 +559,13 @@ $('data-form').addEventListener('submit', async (event) => {
   }
 });
 
+const aliasName = (alias) => (alias === 'champion' ? t('data.champion') : alias);
 const figure = (value) => (value == null ? '—' : points.format(value * 100) + ' %');
 
 function dataCard(model, health) {
   const scores = model.card?.scores ?? {};
   return el('div', {},
-    el('p', {}, `${model.name} v${model.version} (${model.aliases.join(', ')})`),
+    el('p', {}, `${model.name} v${model.version} (${model.aliases.map(aliasName).join(', ')})`),
     el('p', {}, t('data.index', { version: health?.index?.version ?? '—' })),
     el('table', {}, el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, t('data.macro_f1')), el('th', { scope: 'col' }, t('data.accuracy')),
       el('th', { scope: 'col' }, t('data.majority')), el('th', { scope: 'col' }, t('data.ece')), el('th', { scope: 'col' }, t('data.cases')))),
@@ -573,9 +575,10 @@ function dataCard(model, health) {
 
 function versionTable(versions) {
   return el('table', { class: 'versions' }, el('caption', {}, t('data.version')),
-    el('thead', {}, el('tr', {}, [t('data.version'), t('data.aliases'), t('data.macro_f1'), t('data.accuracy'), t('data.ece')].map((h) => el('th', { scope: 'col' }, h)))),
+    el('thead', {}, el('tr', {}, [t('data.version'), t('data.registered'), t('data.aliases'), t('data.macro_f1'), t('data.accuracy'), t('data.ece')].map((h) => el('th', { scope: 'col' }, h)))),
     el('tbody', {}, versions.map((v) => el('tr', { class: v.aliases.includes('champion') ? 'champion' : null },
-      el('td', {}, v.version), el('td', {}, v.aliases.map((a) => (a === 'champion' ? t('data.champion') : a)).join(', ')),
+      el('td', {}, v.version), el('td', {}, v.registered_at ? day.format(new Date(v.registered_at)) : '—'),
+      el('td', {}, v.aliases.map(aliasName).join(', ')),
       el('td', {}, figure(v.metrics.val_macro_f1)), el('td', {}, figure(v.metrics.val_accuracy)), el('td', {}, figure(v.metrics.val_ece))))));
 }
 

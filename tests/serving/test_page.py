@@ -241,3 +241,24 @@ def test_the_data_scientist_view_shows_the_champion_and_its_groups(page, demo):
     assert "casecast-echr-violation v1" in text and "Index served" in text
     assert "respondent state" in text
     shot(page, "data-scientist")
+
+
+def test_a_data_scientist_with_a_key_sees_the_versions_with_dates_in_the_pages_language(
+    browser, demo, role_keys
+):
+    import re
+
+    context = browser.new_context(locale="ru-RU")
+    page = context.new_page()
+    page.goto(demo)
+    page.click("details.key summary")
+    page.fill("#api-key", role_keys["data-scientist"])
+    page.click("#key-form button[type=submit]")
+    page.click("#tab-data")
+    page.click("#data-form button[type=submit]")
+    page.wait_for_selector("#data-result table.versions")
+    versions = page.inner_text("#data-result table.versions")
+    assert "чемпион" in versions and "Зарегистрирована" in versions
+    assert re.search(r"\d{4}\s*г\.", versions), versions  # a Russian date, not an ISO string
+    shot(page, "data-scientist-versions-ru")
+    context.close()
