@@ -23,11 +23,13 @@ def _from(first: str, allowed: int = 200, refused: int = 403) -> dict[str, int]:
 # (method, path, body) -> expected status per role. {record} is a prediction made with the
 # data scientist's key: a claimant or judge reading it gets 404, as for a record that does
 # not exist (OWASP API1); {own} is one made with the caller's own key; {spare} a fresh key.
-MATRIX: list[tuple[str, str, dict | None, dict[str, int]]] = [
+MATRIX: list[tuple[str, str, dict | str | None, dict[str, int]]] = [
     ("POST", "/v1/predict", {"text": "The applicant was detained.", "explain": False}, EVERYONE),
     ("POST", "/v1/precedents/search", {"text": "detention on remand", "k": 2}, EVERYONE),
     ("GET", "/v1/cases/{case_id}", None, EVERYONE),
     ("GET", "/v1/model", None, EVERYONE),
+    ("GET", "/v1/model/reliability.png", None, EVERYONE),
+    ("POST", "/v1/documents/text", "upload", EVERYONE),
     ("GET", "/v1/predictions", None, EVERYONE),
     ("GET", "/v1/predictions/{own}", None, EVERYONE),
     ("GET", "/v1/predictions/{record}", None, _from("data-scientist", refused=404)),
@@ -79,6 +81,9 @@ def test_role_matrix(server, role_keys, rejected_keys, trained_home, train_slice
 
     def call(token: str | None):
         headers = bearer(token) if token else {}
+        if body == "upload":
+            files = {"file": ("facts.txt", b"The applicant was detained.", "text/plain")}
+            return server.request(method, url(token), files=files, headers=headers)
         return server.request(method, url(token), json=body, headers=headers)
 
     for role in ROLES:
