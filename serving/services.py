@@ -301,7 +301,9 @@ class Services:
         self.metrics.searches.labels(body.dataset, body.mode).inc()
         words: list[list[list[str]]] = [[] for _ in hits]
         if body.text is not None and body.mode != "semantic":
-            words = [index.matching_words(body.text, [p.text for p in h.passages]) for h in hits]
+            # One pass over the query's words for every passage shown.
+            flat = iter(index.matching_words(body.text, [p.text for h in hits for p in h.passages]))
+            words = [[next(flat) for _ in h.passages] for h in hits]
         return PrecedentSearchResponse(
             record_id=record.record_id,
             dataset=body.dataset,
