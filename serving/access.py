@@ -117,7 +117,7 @@ def requires(permission: Permission) -> Callable[..., Principal]:
     def authorize(request: Request, bearer: BearerDep, header: HeaderDep) -> Principal:
         services = request.app.state.services
         token = bearer.credentials if bearer is not None else header
-        principal = _principal(services.keys, token, services.settings.public_demo)
+        principal = _principal(services.oversight.keys, token, services.settings.public_demo)
         if principal is None or (
             principal.key_id == PUBLIC_KEY_ID and not principal.may(permission)
         ):
@@ -127,7 +127,7 @@ def requires(permission: Permission) -> Callable[..., Principal]:
         if not principal.may(permission):
             raise ForbiddenError(f"the {principal.role} role may not {permission}")
         who = principal.key_id if principal.key_id != PUBLIC_KEY_ID else _client(request)
-        wait = services.rate_limiter.take(who)
+        wait = services.oversight.rate_limiter.take(who)
         if wait:
             raise RateLimitedError(
                 "rate limit reached for this key; try again shortly", math.ceil(wait)

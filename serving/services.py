@@ -16,20 +16,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
 
 from data.datasets import get_dataset
-from models.oversight import AuditEntry, AuditLedger, AuditRecord, KeyStore, text_sha256
-from models.oversight.audit import Kind
+from models.oversight import text_sha256
 from models.precedents import (
-    CaseSummary,
     IndexUnavailableError,
     Mode,
-    PrecedentHit,
     PrecedentIndex,
     SearchFilters,
 )
@@ -42,33 +38,29 @@ from models.registry import (
     registered_model_name,
     run_bytes,
 )
-from serving.access import Permission, Principal, RateLimiter
-from serving.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, UnavailableError
+from serving.access import Principal
+from serving.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
 from serving.metrics import ServiceMetrics
 from serving.outcomes import OutcomeService
+from serving.oversight import OversightService, entry
+from serving.precedents import PrecedentService, case_fields, precedent_out
 from serving.records import group_record
 from serving.schemas import (
-    ApiKeyOut,
-    AuditRecordOut,
     CaseResponse,
     ComponentChange,
     ComponentHealth,
     DatasetHealth,
-    FeedbackOut,
-    FeedbackRequest,
     GroupRecord,
     HealthResponse,
     IndexRef,
     ModelCard,
     ModelRef,
     PairHealth,
-    PassageOut,
     PrecedentOut,
     PrecedentSearchRequest,
     PrecedentSearchResponse,
     PredictRequest,
     PredictResponse,
-    QueryPassage,
     RegisteredVersion,
     TrackRecord,
 )
@@ -76,8 +68,8 @@ from serving.settings import ServingSettings
 
 log = logging.getLogger("casecast.serving")
 T = TypeVar("T")
-# What a model card shows of a training run: its figures and where its data came from.
 RELIABILITY_ARTIFACT = "validation/reliability.png"  # logged by `casecast train`
+# What a model card shows of a training run: its figures and where its data came from.
 _TRAINING_TAGS = ("data_fingerprint", "data_sources", "dataset", "inputs")
 _CARD_PARAMS = (
     "validation_from",
@@ -91,55 +83,8 @@ _CARD_PARAMS = (
 
 
 @dataclass
-class PrecedentService:
-    dataset: str
-    index_dir: Path
-    index: PrecedentIndex | None = None
-    error: str | None = None
-
-    def load(self) -> None:
-        try:
-            self.index, self.error = PrecedentIndex.load(self.index_dir, self.dataset), None
-        except IndexUnavailableError as error:
-            self.index, self.error = None, str(error)
-            log.warning("%s", error)
-
-    def refresh(self) -> ComponentChange | None:
-        """Load the version ``CURRENT`` names if it is not the one served, and swap it in;
-        on failure the old one keeps serving."""
-        served = self.index.manifest.version if self.index is not None else None
-        current = PrecedentIndex.current_version(self.index_dir, self.dataset)
-        if current is None or current == served:
-            return None
-        try:
-            fresh = PrecedentIndex.load(self.index_dir, self.dataset)
-        except IndexUnavailableError as error:
-            log.error("index %s of %s did not load: %s", current, self.dataset, error)
-            return ComponentChange(
-                dataset=self.dataset,
-                component="index",
-                old_version=served,
-                new_version=served,
-                error=str(error),
-            )
-        self.index, self.error = fresh, None  # one assignment: requests see old or new
-        log.info("%s index %s -> %s", self.dataset, served, fresh.manifest.version)
-        return ComponentChange(
-            dataset=self.dataset,
-            component="index",
-            old_version=served,
-            new_version=fresh.manifest.version,
-        )
-
-    def require(self) -> PrecedentIndex:
-        if self.index is None:
-            raise IndexUnavailableError(self.error or f"no precedent index for {self.dataset}")
-        return self.index
-
-
-@dataclass
 class Services:
-    """Every data set's outcome model and precedent index, plus the audit log."""
+    """Every data set's outcome model and precedent index, plus oversight (keys, audit)."""
 
     settings: ServingSettings
     metrics: ServiceMetrics
@@ -147,11 +92,7 @@ class Services:
     precedents: dict[str, PrecedentService] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        url = self.settings.resolved_oversight_url
-        key = self.settings.audit_hmac_key
-        self.keys = KeyStore(url)
-        self.audit = AuditLedger(url, key.get_secret_value() if key else None)
-        self.rate_limiter = RateLimiter(self.settings.rate_limit_per_minute)
+        self.oversight = OversightService(self.settings, self.metrics)
         self._refresh_lock = threading.Lock()
         self._workers: anyio.CapacityLimiter | None = None
 
@@ -170,13 +111,7 @@ class Services:
 
     def load(self) -> None:
         log.info("casecast home: %s", self.settings.home)
-        try:
-            moved = self.audit.migrate_jsonl(self.settings.legacy_audit_log)
-        except Exception as error:  # kept in place, and tried again at the next start
-            log.error("could not move the JSON-lines log into the audit chain: %s", error)
-        else:
-            if moved:
-                log.info("moved %d records of the JSON-lines log into the audit chain", moved)
+        self.oversight.migrate_legacy_log()
         configure_tracking(self.settings)
         for dataset in self.settings.datasets:
             try:
@@ -204,8 +139,8 @@ class Services:
             loaded, body.text, body.fields, body.explain, self.settings.explain_top_k
         )
         index = self.precedents[body.dataset].index
-        record = self._record(
-            _entry(
+        record = self.oversight.record(
+            entry(
                 principal,
                 "prediction",
                 "/v1/predict",
@@ -280,8 +215,8 @@ class Services:
         else:
             hits = index.search_case(body.case_id or "", body.k, filters, mode)
         manifest = index.manifest
-        record = self._record(
-            _entry(
+        record = self.oversight.record(
+            entry(
                 principal,
                 "search",
                 "/v1/precedents/search",
@@ -308,7 +243,7 @@ class Services:
             record_id=record.record_id,
             dataset=body.dataset,
             results=[
-                _precedent_out(hit, hit_words) for hit, hit_words in zip(hits, words, strict=True)
+                precedent_out(hit, hit_words) for hit, hit_words in zip(hits, words, strict=True)
             ],
             index=IndexRef(
                 version=manifest.version,
@@ -324,7 +259,7 @@ class Services:
             found = index.case(case_id)
             if found is not None:
                 summary, paragraphs = found
-                return CaseResponse(**_case_fields(summary), dataset=dataset, paragraphs=paragraphs)
+                return CaseResponse(**case_fields(summary), dataset=dataset, paragraphs=paragraphs)
         raise NotFoundError(f"no indexed case {case_id}")
 
     def similar(self, principal: Principal, case_id: str, k: int) -> list[PrecedentOut]:
@@ -332,8 +267,8 @@ class Services:
         for dataset, index in self._loaded_indexes():
             if index.position(case_id) is not None:
                 hits = index.search_case(case_id, k, SearchFilters(), "hybrid")
-                self._record(
-                    _entry(
+                self.oversight.record(
+                    entry(
                         principal,
                         "search",
                         "/v1/cases/{case_id}/similar",
@@ -347,7 +282,7 @@ class Services:
                         },
                     )
                 )
-                return [_precedent_out(hit) for hit in hits]
+                return [precedent_out(hit) for hit in hits]
         raise NotFoundError(f"no indexed case {case_id}")
 
     # -- health -----------------------------------------------------------------------------
@@ -387,44 +322,6 @@ class Services:
         )
         return HealthResponse(status="ok" if ready else "degraded", datasets=datasets)
 
-    # -- records and feedback ---------------------------------------------------------------
-
-    def prediction_record(self, principal: Principal, record_id: str) -> AuditRecordOut:
-        """A prediction's audit record with its feedback. Another key's record is "not
-        found", not "forbidden": a claimant cannot even learn that it exists (OWASP API1)."""
-        record = self.audit.get(record_id)
-        if (
-            record is None
-            or record.kind != "prediction"
-            or not (record.key_id == principal.key_id or principal.may(Permission.ANY_RECORDS))
-        ):
-            raise NotFoundError(f"no prediction record {record_id} for this key")
-        return _record_out(record, self.audit.feedback_on(record_id))
-
-    def prediction_records(self, principal: Principal, limit: int) -> list[AuditRecordOut]:
-        """The key's own newest prediction records."""
-        records = self.audit.records(key_id=principal.key_id, kind="prediction", limit=limit)
-        return [_record_out(r, self.audit.feedback_on(r.record_id)) for r in records]
-
-    def feedback(self, principal: Principal, record_id: str, body: FeedbackRequest) -> FeedbackOut:
-        """A judge's agreement or disagreement, chained beside the prediction it concerns."""
-        target = self.audit.get(record_id)
-        if target is None or target.kind != "prediction":
-            raise NotFoundError(f"no prediction record {record_id}")
-        record = self._record(
-            _entry(
-                principal,
-                "feedback",
-                "/v1/predictions/{record_id}/feedback",
-                dataset=target.dataset,
-                model_name=target.model_name,
-                model_version=target.model_version,
-                subject=record_id,
-                summary={"verdict": body.verdict, "comment": body.comment},
-            )
-        )
-        return _feedback_out(record)
-
     # -- administration ---------------------------------------------------------------------
 
     def refresh(self, dataset: str | None = None) -> list[ComponentChange]:
@@ -462,18 +359,6 @@ class Services:
             for info in list_versions(name)
         ]
 
-    def api_keys(self) -> list[ApiKeyOut]:
-        return [ApiKeyOut(**vars(key), state=key.state()) for key in self.keys.list_keys()]
-
-    def revoke_key(self, key_id: str) -> ApiKeyOut:
-        try:
-            key = self.keys.revoke(key_id)
-        except KeyError:
-            raise NotFoundError(f"no API key {key_id}") from None
-        except ValueError as error:
-            raise InvalidInputError(str(error)) from None
-        return ApiKeyOut(**vars(key), state=key.state())
-
     def _served_versions(self) -> dict[tuple[str, str], str | None]:
         versions: dict[tuple[str, str], str | None] = {}
         for name, outcome in self.outcomes.items():
@@ -509,87 +394,3 @@ class Services:
             raise PayloadTooLargeError(
                 f"text has {len(text):,} characters; the limit is {self.settings.max_text_chars:,}"
             )
-
-    def _record(self, entry: AuditEntry) -> AuditRecord:
-        """Write an audit record; an answer that could not be recorded is not handed out."""
-        try:
-            record = self.audit.append(entry)
-        except Exception as error:
-            self.metrics.audit_writes.labels(entry.kind, "failed").inc()
-            log.error("could not write the audit log: %s", error)
-            raise UnavailableError(
-                f"the {entry.kind} could not be recorded in the audit log"
-            ) from error
-        self.metrics.audit_writes.labels(entry.kind, "ok").inc()
-        return record
-
-
-def _case_fields(case: CaseSummary) -> dict[str, Any]:
-    """A stored case summary as the API's ``CaseFields``."""
-    return {
-        "case_id": case.case_id,
-        "title": case.title,
-        "year": case.year,
-        "court": case.court,
-        "parties": case.parties,
-        "outcome": case.outcome,
-        "violated_articles": case.violated,
-        "examined_articles": case.examined,
-    }
-
-
-def _precedent_out(hit: PrecedentHit, words: list[list[str]] | None = None) -> PrecedentOut:
-    """A hit as the API shows it; ``words``: each passage's words the query's keywords hit."""
-    words = words or [[] for _ in hit.passages]
-    return PrecedentOut(
-        **_case_fields(hit.case),
-        score=hit.score,
-        passages=[
-            PassageOut(
-                paragraphs=list(p.paragraphs),
-                text=p.text,
-                score=p.score,
-                keyword_hits=hits,
-                query_passage=None
-                if p.query_paragraphs is None
-                else QueryPassage(paragraphs=list(p.query_paragraphs), text=p.query_text or ""),
-            )
-            for p, hits in zip(hit.passages, words, strict=True)
-        ],
-    )
-
-
-def _entry(principal: Principal, kind: Kind, endpoint: str, **fields: Any) -> AuditEntry:
-    """An audit record of what ``principal`` asked of ``endpoint``."""
-    return AuditEntry(
-        kind=kind, key_id=principal.key_id, role=principal.role, endpoint=endpoint, **fields
-    )
-
-
-def _feedback_out(record: AuditRecord) -> FeedbackOut:
-    return FeedbackOut(
-        record_id=record.record_id,
-        ts=record.ts,
-        key_id=record.key_id,
-        role=record.role,
-        verdict=str(record.summary.get("verdict", "")),
-        comment=str(record.summary.get("comment", "")),
-    )
-
-
-def _record_out(record: AuditRecord, feedback: list[AuditRecord]) -> AuditRecordOut:
-    return AuditRecordOut(
-        record_id=record.record_id,
-        seq=record.seq,
-        ts=record.ts,
-        kind=record.kind,
-        endpoint=record.endpoint,
-        dataset=record.dataset,
-        model_name=record.model_name,
-        model_version=record.model_version,
-        index_version=record.index_version,
-        input_sha256=record.input_sha256,
-        summary=record.summary,
-        hash=record.hash,
-        feedback=[_feedback_out(f) for f in feedback],
-    )

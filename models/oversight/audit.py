@@ -16,7 +16,7 @@ import hmac
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -170,14 +170,24 @@ class AuditLedger:
             ).first()
         return None if row is None else _record(row._asdict())
 
-    def feedback_on(self, record_id: str) -> list[AuditRecord]:
+    def feedback_on(self, record_ids: Sequence[str]) -> dict[str, list[AuditRecord]]:
+        """The feedback given on each of ``record_ids`` (empty lists for none), one query."""
+        found: dict[str, list[AuditRecord]] = {record_id: [] for record_id in record_ids}
+        if not found:
+            return found
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(audit_records)
-                .where(audit_records.c.subject == record_id, audit_records.c.kind == "feedback")
+                .where(
+                    audit_records.c.subject.in_(list(found)),
+                    audit_records.c.kind == "feedback",
+                )
                 .order_by(audit_records.c.seq)
             ).all()
-        return [_record(row._asdict()) for row in rows]
+        for row in rows:
+            record = _record(row._asdict())
+            found[record.subject or ""].append(record)
+        return found
 
     def records(
         self, key_id: str | None = None, kind: Kind | None = None, limit: int = 50

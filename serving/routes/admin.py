@@ -33,7 +33,7 @@ def versions(
 @router.get("/keys", response_model=list[ApiKeyOut], responses=errors(503))
 def keys(services: ServicesDep, _: KeyAdmin) -> list[ApiKeyOut]:
     """Every API key (never a secret): who, which role, active, revoked or expired."""
-    return services.api_keys()
+    return services.oversight.api_keys()
 
 
 @router.post("/keys/{key_id}/revoke", response_model=ApiKeyOut, responses=errors(404, 422, 503))
@@ -41,4 +41,4 @@ def revoke(
     key_id: Annotated[str, Path(min_length=1, max_length=32)], services: ServicesDep, _: KeyAdmin
 ) -> ApiKeyOut:
     """Revoke a key at once; its records keep naming it."""
-    return services.revoke_key(key_id)
+    return services.oversight.revoke_key(key_id)

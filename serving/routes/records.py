@@ -17,13 +17,13 @@ def own_records(
     services: ServicesDep, caller: RecordReader, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[AuditRecordOut]:
     """Your key's newest prediction records, with the feedback given on them."""
-    return services.prediction_records(caller, limit)
+    return services.oversight.prediction_records(caller, limit)
 
 
 @router.get("/{record_id}", response_model=AuditRecordOut, responses=errors(404, 422, 503))
 def record(record_id: RecordId, services: ServicesDep, caller: RecordReader) -> AuditRecordOut:
     """One prediction as the audit log holds it (your own; every one for data scientists)."""
-    return services.prediction_record(caller, record_id)
+    return services.oversight.prediction_record(caller, record_id)
 
 
 @router.post(
@@ -36,4 +36,4 @@ def feedback(
     record_id: RecordId, body: FeedbackRequest, services: ServicesDep, caller: FeedbackGiver
 ) -> FeedbackOut:
     """Agree or disagree with a prediction, with a comment, stored in the audit chain."""
-    return services.feedback(caller, record_id, body)
+    return services.oversight.feedback(caller, record_id, body)

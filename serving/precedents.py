@@ -1,0 +1,95 @@
+"""The precedent index of one data set as served, and how its hits are shown."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from models.precedents import CaseSummary, IndexUnavailableError, PrecedentHit, PrecedentIndex
+from serving.schemas import ComponentChange, PassageOut, PrecedentOut, QueryPassage
+
+log = logging.getLogger("casecast.serving")
+
+
+@dataclass
+class PrecedentService:
+    dataset: str
+    index_dir: Path
+    index: PrecedentIndex | None = None
+    error: str | None = None
+
+    def load(self) -> None:
+        try:
+            self.index, self.error = PrecedentIndex.load(self.index_dir, self.dataset), None
+        except IndexUnavailableError as error:
+            self.index, self.error = None, str(error)
+            log.warning("%s", error)
+
+    def refresh(self) -> ComponentChange | None:
+        """Load the version ``CURRENT`` names if it is not the one served, and swap it in;
+        on failure the old one keeps serving."""
+        served = self.index.manifest.version if self.index is not None else None
+        current = PrecedentIndex.current_version(self.index_dir, self.dataset)
+        if current is None or current == served:
+            return None
+        try:
+            fresh = PrecedentIndex.load(self.index_dir, self.dataset)
+        except IndexUnavailableError as error:
+            log.error("index %s of %s did not load: %s", current, self.dataset, error)
+            return ComponentChange(
+                dataset=self.dataset,
+                component="index",
+                old_version=served,
+                new_version=served,
+                error=str(error),
+            )
+        self.index, self.error = fresh, None  # one assignment: requests see old or new
+        log.info("%s index %s -> %s", self.dataset, served, fresh.manifest.version)
+        return ComponentChange(
+            dataset=self.dataset,
+            component="index",
+            old_version=served,
+            new_version=fresh.manifest.version,
+        )
+
+    def require(self) -> PrecedentIndex:
+        if self.index is None:
+            raise IndexUnavailableError(self.error or f"no precedent index for {self.dataset}")
+        return self.index
+
+
+def case_fields(case: CaseSummary) -> dict[str, Any]:
+    """A stored case summary as the API's ``CaseFields``."""
+    return {
+        "case_id": case.case_id,
+        "title": case.title,
+        "year": case.year,
+        "court": case.court,
+        "parties": case.parties,
+        "outcome": case.outcome,
+        "violated_articles": case.violated,
+        "examined_articles": case.examined,
+    }
+
+
+def precedent_out(hit: PrecedentHit, words: list[list[str]] | None = None) -> PrecedentOut:
+    """A hit as the API shows it; ``words``: each passage's words the query's keywords hit."""
+    words = words or [[] for _ in hit.passages]
+    return PrecedentOut(
+        **case_fields(hit.case),
+        score=hit.score,
+        passages=[
+            PassageOut(
+                paragraphs=list(p.paragraphs),
+                text=p.text,
+                score=p.score,
+                keyword_hits=hits,
+                query_passage=None
+                if p.query_paragraphs is None
+                else QueryPassage(paragraphs=list(p.query_paragraphs), text=p.query_text or ""),
+            )
+            for p, hits in zip(hit.passages, words, strict=True)
+        ],
+    )
