@@ -346,8 +346,8 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
             for i, key in enumerate(keys):
                 if key in found:
                     out[i] = found[key]
-            if progress is not None:
-                progress(len(texts) - len(missing))
+        if progress is not None:  # first the texts already embedded, then block by block
+            progress(len(texts) - len(missing))
         # Embed each distinct text once, in blocks, committing to the cache after each block.
         distinct = list(dict.fromkeys(texts[i] for i in missing))
         rows_of: dict[str, list[int]] = {}

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.precedents import CaseSummary, IndexUnavailableError, PrecedentHit, PrecedentIndex
-from serving.schemas import ComponentChange, PassageOut, PrecedentOut, QueryPassage
+from models.precedents import (
+    BuildStatus,
+    CaseSummary,
+    IndexUnavailableError,
+    PrecedentHit,
+    PrecedentIndex,
+    read_statuses,
+)
+from serving.schemas import (
+    ComponentChange,
+    IndexBuildHealth,
+    PassageOut,
+    PrecedentOut,
+    QueryPassage,
+)
 
 log = logging.getLogger("casecast.serving")
 
@@ -54,6 +68,18 @@ class PrecedentService:
             new_version=fresh.manifest.version,
         )
 
+    def builds(self) -> list[IndexBuildHealth]:
+        """Builds of this data set's index that are not what serves: under way, stopped,
+        failed, or done, made CURRENT and about to be swapped in."""
+        served = self.index.manifest.version if self.index is not None else None
+        current = PrecedentIndex.current_version(self.index_dir, self.dataset)
+        return [
+            build_health(status)
+            for status in read_statuses(self.index_dir / self.dataset)
+            if status.version != served
+            and (status.state != "done" or status.version == current)
+        ]
+
     def require(self) -> PrecedentIndex:
         if self.index is None:
             raise IndexUnavailableError(self.error or f"no precedent index for {self.dataset}")
@@ -92,4 +118,24 @@ def precedent_out(hit: PrecedentHit, words: list[list[str]] | None = None) -> Pr
             )
             for p, hits in zip(hit.passages, words, strict=True)
         ],
+    )
+
+
+def build_health(status: BuildStatus) -> IndexBuildHealth:
+    def stamp(seconds: float) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+    speed, eta = status.passages_per_second, status.eta_seconds
+    return IndexBuildHealth(
+        version=status.version,
+        passages_per_case=status.max_chunks_per_case or None,
+        state=status.state,
+        passages_total=status.total,
+        passages_done=status.done,
+        share_done=round(status.share, 4),
+        passages_per_second=round(speed, 1) if speed is not None else None,
+        eta_seconds=round(eta) if eta is not None else None,
+        started_at=stamp(status.started_at),
+        updated_at=stamp(status.updated_at),
+        error=status.error,
     )

@@ -278,9 +278,31 @@ class PairHealth(BaseModel):
     )
 
 
+class IndexBuildHealth(BaseModel):
+    """An index build not yet served: running (in the background or another shell), or
+    stopped or failed (started again, it resumes from the embedding cache)."""
+
+    version: str
+    passages_per_case: int | None = Field(description="null: every passage (the full profile)")
+    state: Literal["embedding", "indexing", "done", "failed", "stopped"]
+    passages_total: int
+    passages_done: int
+    share_done: float
+    passages_per_second: float | None = Field(
+        description="passages this build embedded per second (those found in the cache aside)"
+    )
+    eta_seconds: float | None
+    started_at: str
+    updated_at: str
+    error: str | None = None
+
+
 class DatasetHealth(BaseModel):
     model: ComponentHealth
     index: ComponentHealth
+    builds: list[IndexBuildHealth] = Field(
+        default_factory=list, description="index builds under way or stopped, newest first"
+    )
     pair: PairHealth | None = Field(
         default=None, description="null unless both the model and the index are loaded"
     )

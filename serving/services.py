@@ -308,6 +308,7 @@ class Services:
                     version=index.manifest.version if index else None,
                     detail=precedent.error,
                 ),
+                builds=precedent.builds(),
                 pair=None
                 if pairing is None or loaded is None
                 else PairHealth(

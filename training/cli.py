@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -322,6 +323,13 @@ def up(
         bool,
         typer.Option(help="on this machine, answer the page without a key (as `serve` does)"),
     ] = True,
+    background_full: Annotated[
+        bool,
+        typer.Option(
+            help="serve the quick index first and embed every passage in the background; "
+            "the full index replaces it when built"
+        ),
+    ] = True,
 ) -> None:
     """The main job: find or fetch data, train if no champion, build the index, serve."""
     from training.index import index as run_index
@@ -340,10 +348,44 @@ def up(
     else:
         console.print(summary(run_train(dataset, settings)))
     run_index(dataset, settings)
+    background = None
+    if settings.max_chunks_per_case != 0 and background_full:
+        background = _serve_full_profile(dataset, ctx)
     console.print(
         f"ready in {time.perf_counter() - started:.0f}s; serving on http://{host}:{port}"
         f" (API docs at /docs)"
     )
     if not public_demo:
         console.print("API keys: `casecast keys create --name NAME --role judge`")
-    serve(host=host, port=port, public_demo=public_demo)
+    try:
+        serve(host=host, port=port, public_demo=public_demo)
+    finally:
+        if background is not None and background.poll() is None:
+            background.terminate()  # the next `casecast up` resumes it from the cache
+            background.wait(timeout=30)
+
+
+def _serve_full_profile(dataset: str, ctx: typer.Context) -> subprocess.Popen[bytes] | None:
+    """Serve the full profile (every passage embedded) when it is built; else start building
+    it in the background: the quick index answers meanwhile, and the server swaps the full
+    one in when its build makes it CURRENT."""
+    from training.index import full_profile_version, start_full_profile
+    from training.index import index as run_index
+
+    settings = _settings(ctx, full=True)
+    version, built = full_profile_version(dataset, settings)
+    if built:
+        run_index(dataset, settings)
+        console.print(f"serving the full profile's index {version}")
+        return None
+    child = start_full_profile(dataset, settings)
+    console.print(
+        f"embedding every passage in the background (pid {child.pid}, progress in /health, "
+        f"log {settings.home / 'logs' / f'index-full-{dataset}.log'}); the quick index serves "
+        "until it is done"
+    )
+    return child
+
+
+if __name__ == "__main__":  # `python -m training.cli`, as the background build runs it
+    app()

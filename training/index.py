@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -12,7 +15,7 @@ from data.datasets import (
     load_corpus,
 )
 from features.chunking import ParagraphChunker
-from models.precedents import IndexManifest, build_index
+from models.precedents import IndexManifest, build_index, index_version, is_complete
 from models.registry import (
     ensure_experiment,
     pair_index_with_champion,
@@ -27,7 +30,8 @@ def index(
     dataset: str, settings: CasecastSettings, limit_per_split: int | None = None
 ) -> IndexManifest:
     """Build (or reuse) the precedent index of the data set's training splits; the champion
-    built from the same data and encoder is tagged with the index version it goes with."""
+    built from the same data and encoder is tagged with the index version it goes with. An
+    index version is logged to MLflow once, when it is built."""
     spec = get_dataset(dataset)
     corpus = load_corpus(spec.name, settings, limit_per_split)
     embedder = make_embedder(settings, spec).fit()
@@ -44,9 +48,27 @@ def index(
             language=spec.language,
             stemmer=spec.stemmer,
         )
-    directory = manifest.directory(settings.index_dir)
     experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"index-{spec.name}") as run:
+    run_id = _logged_run(experiment_id, manifest.version) or _log_index(
+        experiment_id, manifest, manifest.directory(settings.index_dir)
+    )
+    pair_index_with_champion(model_name(dataset), manifest, run_id)
+    return manifest
+
+
+def _logged_run(experiment_id: str, version: str) -> str | None:
+    """The run that logged this index version, if one did."""
+    runs = mlflow.search_runs(
+        [experiment_id],
+        filter_string=f"tags.stage = 'index' and tags.index_version = '{version}'",
+        max_results=1,
+        output_format="list",
+    )
+    return runs[0].info.run_id if runs else None
+
+
+def _log_index(experiment_id: str, manifest: IndexManifest, directory: Path) -> str:
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"index-{manifest.dataset}") as run:
         mlflow.set_tags(
             {
                 "stage": "index",
@@ -67,12 +89,55 @@ def index(
                 "n_cases": manifest.n_cases,
                 "n_chunks": manifest.n_chunks,
                 "index_bytes": _folder_bytes(directory),
+                "build_seconds": manifest.build_seconds,
             }
         )
         mlflow.log_dict(asdict(manifest), "index/manifest.json")
         mlflow.log_artifacts(str(directory), "index/files")
-    pair_index_with_champion(model_name(dataset), manifest, run.info.run_id)
-    return manifest
+    return str(run.info.run_id)
+
+
+def full_profile_version(
+    dataset: str, settings: CasecastSettings, limit_per_split: int | None = None
+) -> tuple[str, bool]:
+    """The version the full profile (every passage) of the data set would have, and whether
+    it is built: read from the data and settings, nothing embedded."""
+    spec = get_dataset(dataset)
+    corpus = load_corpus(spec.name, settings, limit_per_split)
+    embedder = make_embedder(settings, spec).fit()
+    chunker = ParagraphChunker(settings.chunk_tokens, settings.chunk_overlap).fit()
+    version = index_version(corpus.fingerprint(), embedder, chunker, 0, spec.stemmer)
+    return version, is_complete(settings.index_dir / spec.name / version)
+
+
+def start_full_profile(
+    dataset: str, settings: CasecastSettings, limit_per_split: int | None = None
+) -> subprocess.Popen[bytes]:
+    """Build the full profile in a background process at the lowest CPU priority, so that
+    a server on the same cores answers first. It writes its progress beside the index
+    (``builds/``, which the server's ``/health`` reports), its output to
+    ``<home>/logs/index-full-<dataset>.log``, and makes the full index CURRENT when done; a
+    server following CURRENT swaps it in. Started again after a stop, it reuses what the
+    embedding cache already holds."""
+    log_dir = settings.home / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "training.cli", "index", "--dataset", dataset, "--full"]
+    if limit_per_split is not None:
+        command += ["--limit", str(limit_per_split)]
+    env = {**os.environ, "CASECAST_HOME": str(settings.home.resolve())}
+    with (log_dir / f"index-full-{dataset}.log").open("ab") as log:
+        return subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            preexec_fn=_lowest_priority if os.name == "posix" else None,
+        )
+
+
+def _lowest_priority() -> None:
+    os.nice(19)
 
 
 def _folder_bytes(directory: Path) -> int:

@@ -1,9 +1,10 @@
 """The precedent index: build a version (``build``), load and search it (``index``), and what
-it stores and answers (``types``)."""
+it stores and answers (``types``), how far a build has come (``progress``)."""
 
 from models.precedents.build import build_index, index_version
-from models.precedents.files import read_manifest
+from models.precedents.files import is_complete, read_manifest
 from models.precedents.index import PrecedentIndex
+from models.precedents.progress import BuildStatus, read_statuses
 from models.precedents.types import (
     MAX_QUERY_PASSAGES,
     MODES,
@@ -20,6 +21,7 @@ from models.precedents.types import (
 __all__ = [
     "MAX_QUERY_PASSAGES",
     "MODES",
+    "BuildStatus",
     "CaseNotIndexedError",
     "CaseSummary",
     "IndexManifest",
@@ -31,5 +33,7 @@ __all__ = [
     "SearchFilters",
     "build_index",
     "index_version",
+    "is_complete",
     "read_manifest",
+    "read_statuses",
 ]

@@ -26,6 +26,7 @@ from models.precedents.files import (
     write_lines,
 )
 from models.precedents.languages import centred
+from models.precedents.progress import BuildReporter
 from models.precedents.types import (
     ANN_MIN_PASSAGES,
     FORMAT,
@@ -76,77 +77,83 @@ def build_index(
         point_current(dataset_dir, version)
         return read_manifest(target)
 
-    kept = [(r, o) for r, o in zip(corpus.records, corpus.outcomes, strict=True) if r.paragraphs]
-    chunk_lists = [chunker.chunk(r.paragraphs) for r, _ in kept]
-    picks = [spread_positions(len(c), max_chunks_per_case) for c in chunk_lists]
-    chunks = [chunk_lists[i][j] for i, p in enumerate(picks) for j in p]
-    if on_total is not None:
-        on_total(len(chunks))
-    vectors = embedder.transform([c.text for c in chunks], progress=progress)
-    centering = LANGUAGE_MEANS if embedder.multilingual_ and len(vectors) else None
-    document_mean = vectors.mean(axis=0) if centering else None
-    if document_mean is not None:
-        vectors = centred(vectors, document_mean)
-
-    scratch = dataset_dir / f".build-{uuid.uuid4().hex[:8]}"
-    scratch.mkdir()
-    try:
-        np.save(scratch / "vectors.npy", vectors)
+    # The build's state on disk as it goes, for a server or another shell to report.
+    with BuildReporter(dataset_dir, corpus.dataset, version, max_chunks_per_case) as reporter:
+        kept = [
+            (r, o) for r, o in zip(corpus.records, corpus.outcomes, strict=True) if r.paragraphs
+        ]
+        chunk_lists = [chunker.chunk(r.paragraphs) for r, _ in kept]
+        picks = [spread_positions(len(c), max_chunks_per_case) for c in chunk_lists]
+        chunks = [chunk_lists[i][j] for i, p in enumerate(picks) for j in p]
+        reporter.start(len(chunks))
+        if on_total is not None:
+            on_total(len(chunks))
+        vectors = embedder.transform([c.text for c in chunks], progress=reporter.relay(progress))
+        reporter.indexing()
+        centering = LANGUAGE_MEANS if embedder.multilingual_ and len(vectors) else None
+        document_mean = vectors.mean(axis=0) if centering else None
         if document_mean is not None:
-            np.save(scratch / "document_mean.npy", document_mean)
-        np.save(
-            scratch / "chunk_case.npy",
-            np.repeat(np.arange(len(kept), dtype=np.int32), [len(p) for p in picks]),
-        )
-        np.save(
-            scratch / "chunk_span.npy",
-            np.asarray(
-                [(c.first_paragraph, c.last_paragraph) for c in chunks], dtype=np.int32
-            ).reshape(-1, 2),
-        )
-        write_lines(scratch / "passages", (c.text for c in chunks))
-        write_lines(scratch / "documents", (list(r.paragraphs) for r, _ in kept))
-        write_keyword_index(scratch / "keyword", [c.text for c in chunks], language, stemmer)
-        # Whole cases too: a case's keyword score reads all of it, whatever was embedded.
-        whole_texts = [PARAGRAPH_SEPARATOR.join(r.paragraphs) for r, _ in kept]
-        write_keyword_index(scratch / "case_keyword", whole_texts, language, stemmer)
-        ann = "none"
-        if len(chunks) >= ann_min_passages:
-            write_ann_index(scratch / "ann.faiss", vectors)
-            ann = f"hnsw-m{HNSW_M}"
-        summaries = [asdict(_summary(r, o)) for r, o in kept]
-        (scratch / "cases.json").write_text(json.dumps(summaries, ensure_ascii=False))
-        manifest = IndexManifest(
-            dataset=corpus.dataset,
-            version=version,
-            embedding_model=embedder.model,
-            embedding_model_id=embedder.model_id_,
-            embedding_max_seq_length=embedder.max_seq_length_,
-            embedding_backend=embedder.backend_,
-            keyword_stemmer=stemmer,
-            centering=centering,
-            data_fingerprint=fingerprint,
-            chunk_tokens=chunker.max_tokens,
-            chunk_overlap=chunker.overlap_tokens,
-            max_chunks_per_case=max_chunks_per_case,
-            n_cases=len(kept),
-            n_chunks=len(chunks),
-            dimension=int(vectors.shape[1]),
-            built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            build_seconds=round(time.perf_counter() - started, 1),
-            language=language,
-            ann=ann,
-            sources=list(corpus.sources),
-        )
-        # The manifest goes last: a folder without one is an unfinished build.
-        (scratch / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2))
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(scratch, target)
-    finally:
-        if scratch.exists():
-            shutil.rmtree(scratch, ignore_errors=True)
-    point_current(dataset_dir, version)
+            vectors = centred(vectors, document_mean)
+
+        scratch = dataset_dir / f".build-{uuid.uuid4().hex[:8]}"
+        scratch.mkdir()
+        try:
+            np.save(scratch / "vectors.npy", vectors)
+            if document_mean is not None:
+                np.save(scratch / "document_mean.npy", document_mean)
+            np.save(
+                scratch / "chunk_case.npy",
+                np.repeat(np.arange(len(kept), dtype=np.int32), [len(p) for p in picks]),
+            )
+            np.save(
+                scratch / "chunk_span.npy",
+                np.asarray(
+                    [(c.first_paragraph, c.last_paragraph) for c in chunks], dtype=np.int32
+                ).reshape(-1, 2),
+            )
+            write_lines(scratch / "passages", (c.text for c in chunks))
+            write_lines(scratch / "documents", (list(r.paragraphs) for r, _ in kept))
+            write_keyword_index(scratch / "keyword", [c.text for c in chunks], language, stemmer)
+            # Whole cases too: a case's keyword score reads all of it, whatever was embedded.
+            whole_texts = [PARAGRAPH_SEPARATOR.join(r.paragraphs) for r, _ in kept]
+            write_keyword_index(scratch / "case_keyword", whole_texts, language, stemmer)
+            ann = "none"
+            if len(chunks) >= ann_min_passages:
+                write_ann_index(scratch / "ann.faiss", vectors)
+                ann = f"hnsw-m{HNSW_M}"
+            summaries = [asdict(_summary(r, o)) for r, o in kept]
+            (scratch / "cases.json").write_text(json.dumps(summaries, ensure_ascii=False))
+            manifest = IndexManifest(
+                dataset=corpus.dataset,
+                version=version,
+                embedding_model=embedder.model,
+                embedding_model_id=embedder.model_id_,
+                embedding_max_seq_length=embedder.max_seq_length_,
+                embedding_backend=embedder.backend_,
+                keyword_stemmer=stemmer,
+                centering=centering,
+                data_fingerprint=fingerprint,
+                chunk_tokens=chunker.max_tokens,
+                chunk_overlap=chunker.overlap_tokens,
+                max_chunks_per_case=max_chunks_per_case,
+                n_cases=len(kept),
+                n_chunks=len(chunks),
+                dimension=int(vectors.shape[1]),
+                built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                build_seconds=round(time.perf_counter() - started, 1),
+                language=language,
+                ann=ann,
+                sources=list(corpus.sources),
+            )
+            # The manifest goes last: a folder without one is an unfinished build.
+            (scratch / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2))
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(scratch, target)
+        finally:
+            if scratch.exists():
+                shutil.rmtree(scratch, ignore_errors=True)
+        point_current(dataset_dir, version)
     return manifest
 
 

@@ -16,6 +16,8 @@ from models.precedents import (
     build,
     build_index,
     files,
+    progress,
+    read_statuses,
 )
 
 N_CASES = 80
@@ -350,3 +352,74 @@ def test_each_passage_found_by_meaning_names_the_query_passage_it_is_closest_to(
     # Words alone have no query passage to point at.
     keyword = index.search_text(record.text, k=3, mode="keyword")
     assert all(p.query_paragraphs is None for hit in keyword for p in hit.passages)
+
+
+def test_a_build_records_how_far_it_came_and_that_it_finished(tmp_path, corpus, parts):
+    embedder, chunker = parts
+    manifest = build_index(corpus.subset(range(10)), embedder, chunker, 2, tmp_path)
+    [status] = read_statuses(tmp_path / "echr")
+    assert (status.version, status.state, status.max_chunks_per_case) == (
+        manifest.version,
+        "done",
+        2,
+    )
+    assert status.total == status.done == manifest.n_chunks and status.error is None
+    assert status.cached == status.total  # the module's index embedded these passages already
+
+
+def test_an_interrupted_build_says_so_and_resumes_from_the_cache(tmp_path, corpus, monkeypatch):
+    """The embedding cache commits block by block: a build stopped after its first block
+    embeds only the rest when started again."""
+    from features import embedding
+
+    monkeypatch.setattr(embedding, "_WRITE_BLOCK", 8)
+    embedder = SentenceEmbedder(cache_dir=tmp_path / "cache").fit()
+    chunker = ParagraphChunker(128, 16).fit()
+    encoded: list[int] = []
+    real_encode = embedder._encode
+
+    def stop_after_one_block(texts, role="passage"):
+        if encoded:
+            raise KeyboardInterrupt
+        encoded.append(len(texts))
+        return real_encode(texts, role)
+
+    monkeypatch.setattr(embedder, "_encode", stop_after_one_block)
+    few = corpus.subset(range(6))
+    with pytest.raises(KeyboardInterrupt):
+        build_index(few, embedder, chunker, 4, tmp_path / "indexes")
+    [stopped] = read_statuses(tmp_path / "indexes" / "echr")
+    assert stopped.state == "stopped" and stopped.done == 8 < stopped.total
+    assert not (tmp_path / "indexes" / "echr" / "CURRENT").exists()
+
+    def count(texts, role="passage"):
+        encoded.append(len(texts))
+        return real_encode(texts, role)
+
+    monkeypatch.setattr(embedder, "_encode", count)
+    encoded.clear()
+    manifest = build_index(few, embedder, chunker, 4, tmp_path / "indexes")
+    [done] = read_statuses(tmp_path / "indexes" / "echr")
+    assert done.state == "done" and done.cached == 8
+    assert sum(encoded) == manifest.n_chunks - 8  # distinct texts: no passage repeats here
+
+
+def test_a_build_whose_process_is_gone_reads_as_stopped(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    monkeypatch.setattr(progress, "WRITE_EVERY_S", 0.0)
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    reporter = progress.BuildReporter(tmp_path, "echr", "v-test", 0)
+    reporter.__enter__()
+    reporter.start(100)
+    reporter.advance(0)
+    reporter.advance(40)
+    [running] = read_statuses(tmp_path)
+    assert running.state == "embedding" and running.share == 0.4
+    path = progress.status_path(tmp_path, "v-test")
+    path.write_text(json.dumps({**json.loads(path.read_text()), "pid": int(ended.stdout)}))
+    [gone] = read_statuses(tmp_path)
+    assert gone.state == "stopped" and gone.done == 40

@@ -236,3 +236,18 @@ def test_a_command_run_from_a_subfolder_finds_the_projects_home_and_says_so(
     assert f"casecast home: {project / '.casecast'}" in result.stderr.replace("\n", "")
     rows = json.loads(result.stdout)
     assert [r["version"] for r in rows if "champion" in r["aliases"]] == ["1"]
+
+
+def test_an_index_version_is_logged_once_however_often_it_is_reused(cli_env):
+    result = CliRunner().invoke(app, ["index", "--limit", "150"])
+    assert result.exit_code == 0, result.output
+    version = (cli_env / "indexes" / "echr" / "CURRENT").read_text().strip()
+    experiment = mlflow.get_experiment_by_name("casecast-echr")
+    runs = mlflow.search_runs(
+        [experiment.experiment_id],
+        filter_string=f"tags.stage = 'index' and tags.index_version = '{version}'",
+        output_format="list",
+    )
+    assert len(runs) == 1 and runs[0].data.metrics["n_cases"] == 300
+    champion = MlflowClient().get_model_version_by_alias(MODEL, "champion")
+    assert champion.tags["index_run_id"] == runs[0].info.run_id
