@@ -76,8 +76,7 @@ class PrecedentService:
         return [
             build_health(status)
             for status in read_statuses(self.index_dir / self.dataset)
-            if status.version != served
-            and (status.state != "done" or status.version == current)
+            if status.version != served and (status.state != "done" or status.version == current)
         ]
 
     def require(self) -> PrecedentIndex:
