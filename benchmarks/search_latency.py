@@ -3,7 +3,7 @@ p50 and p95 per mode, beside the time of embedding the query alone (measured in 
 
 Queries are later cases' facts (the evaluation's queries: unseen by the index's candidates
 filter), each made unique so no cache answers; the index's own query side embeds them, as
-the server does (no embedding cache). A whole-case query embeds up to 64 passages in one
+the server does (no embedding cache). A whole-case query embeds up to 16 passages in one
 batch; a one-paragraph query is the case's longest paragraph.
 
     .venv/bin/python benchmarks/search_latency.py [--dataset echr] [--queries 40]
@@ -18,7 +18,7 @@ import numpy as np
 
 from data.datasets import load_corpus
 from data.text import split_paragraphs
-from models.precedents import MODES, PrecedentIndex, SearchFilters
+from models.precedents import MAX_QUERY_PASSAGES, MODES, PrecedentIndex, SearchFilters
 from models.settings import CasecastSettings
 
 
@@ -58,7 +58,7 @@ def main() -> None:
                 started = time.perf_counter()
                 index.search_text(text, k=10, filters=filters, mode=mode)
                 spent[mode].append(time.perf_counter() - started)
-        print(f"\n{kind}: {np.mean(passages):.1f} passages embedded per query (at most 64)")
+        print(f"\n{kind}: {np.mean(passages):.1f} passages embedded per query (at most {MAX_QUERY_PASSAGES})")
         embedding = np.median(spent["embedding alone"])
         for name, seconds in spent.items():
             ratio = f"  p50 / embedding {np.median(seconds) / embedding:4.2f}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from models.precedents import MAX_QUERY_PASSAGES
 from models.registry import CHAMPION
 from models.settings import CasecastSettings
 
@@ -24,7 +25,7 @@ class ServingSettings(CasecastSettings):
         default=None, description="where the page links the MLflow UI (e.g. http://host:5000)"
     )
     max_query_passages: int = Field(
-        default=64, ge=1, description="passages of a query embedded for search"
+        default=MAX_QUERY_PASSAGES, ge=1, description="passages of a query embedded for search"
     )
     explain_top_k: int = Field(default=3, ge=0, le=20)
     public_demo: bool = Field(

@@ -16,7 +16,8 @@ RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
 ANN_MIN_PASSAGES = 100_000  # below this, exact search is fast enough and exact
 # Chosen with benchmarks/ann_search.py for recall@10 against exact search (docs/decisions.md).
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 200, 512
-MAX_QUERY_PASSAGES = 64  # a query's passages embedded for search, spread over it
+# A query's passages embedded for search, spread over it (16: see docs/decisions.md).
+MAX_QUERY_PASSAGES = 16
 ANN_CANDIDATES = 400  # passages fetched per query passage before filters and aggregation
 Mode = Literal["semantic", "keyword", "hybrid"]
 MODES: tuple[Mode, ...] = ("semantic", "keyword", "hybrid")
