@@ -58,7 +58,10 @@ def main() -> None:
                 started = time.perf_counter()
                 index.search_text(text, k=10, filters=filters, mode=mode)
                 spent[mode].append(time.perf_counter() - started)
-        print(f"\n{kind}: {np.mean(passages):.1f} passages embedded per query (at most {MAX_QUERY_PASSAGES})")
+        print(
+            f"\n{kind}: {np.mean(passages):.1f} passages embedded per query "
+            f"(at most {MAX_QUERY_PASSAGES})"
+        )
         embedding = np.median(spent["embedding alone"])
         for name, seconds in spent.items():
             ratio = f"  p50 / embedding {np.median(seconds) / embedding:4.2f}"
