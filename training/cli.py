@@ -369,7 +369,7 @@ def _serve_full_profile(dataset: str, ctx: typer.Context) -> subprocess.Popen[by
     """Serve the full profile (every passage embedded) when it is built; else start building
     it in the background: the quick index answers meanwhile, and the server swaps the full
     one in when its build makes it CURRENT."""
-    from training.index import full_profile_version, start_full_profile
+    from training.index import full_profile_log, full_profile_version, start_full_profile
     from training.index import index as run_index
 
     settings = _settings(ctx, full=True)
@@ -381,7 +381,7 @@ def _serve_full_profile(dataset: str, ctx: typer.Context) -> subprocess.Popen[by
     child = start_full_profile(dataset, settings)
     console.print(
         f"embedding every passage in the background (pid {child.pid}, progress in /health, "
-        f"log {settings.home / 'logs' / f'index-full-{dataset}.log'}); the quick index serves "
+        f"log {full_profile_log(settings, dataset)}); the quick index serves "
         "until it is done"
     )
     return child

@@ -11,10 +11,13 @@ from pathlib import Path
 import mlflow
 
 from data.datasets import (
+    DatasetSpec,
     get_dataset,
     load_corpus,
 )
+from data.schema import Corpus
 from features.chunking import ParagraphChunker
+from features.embedding import SentenceEmbedder
 from models.precedents import IndexManifest, build_index, index_version, is_complete
 from models.registry import (
     ensure_experiment,
@@ -32,10 +35,7 @@ def index(
     """Build (or reuse) the precedent index of the data set's training splits; the champion
     built from the same data and encoder is tagged with the index version it goes with. An
     index version is logged to MLflow once, when it is built."""
-    spec = get_dataset(dataset)
-    corpus = load_corpus(spec.name, settings, limit_per_split)
-    embedder = make_embedder(settings, spec).fit()
-    chunker = ParagraphChunker(settings.chunk_tokens, settings.chunk_overlap).fit()
+    spec, corpus, embedder, chunker = _index_inputs(dataset, settings, limit_per_split)
     with progress_bar("indexing passages") as (advance, set_total):
         manifest = build_index(
             corpus,
@@ -102,10 +102,7 @@ def full_profile_version(
 ) -> tuple[str, bool]:
     """The version the full profile (every passage) of the data set would have, and whether
     it is built: read from the data and settings, nothing embedded."""
-    spec = get_dataset(dataset)
-    corpus = load_corpus(spec.name, settings, limit_per_split)
-    embedder = make_embedder(settings, spec).fit()
-    chunker = ParagraphChunker(settings.chunk_tokens, settings.chunk_overlap).fit()
+    spec, corpus, embedder, chunker = _index_inputs(dataset, settings, limit_per_split)
     version = index_version(corpus.fingerprint(), embedder, chunker, 0, spec.stemmer)
     return version, is_complete(settings.index_dir / spec.name / version)
 
@@ -119,21 +116,37 @@ def start_full_profile(
     ``<home>/logs/index-full-<dataset>.log``, and makes the full index CURRENT when done; a
     server following CURRENT swaps it in. Started again after a stop, it reuses what the
     embedding cache already holds."""
-    log_dir = settings.home / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log = full_profile_log(settings, dataset)
+    log.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "training.cli", "index", "--dataset", dataset, "--full"]
     if limit_per_split is not None:
         command += ["--limit", str(limit_per_split)]
     env = {**os.environ, "CASECAST_HOME": str(settings.home.resolve())}
-    with (log_dir / f"index-full-{dataset}.log").open("ab") as log:
+    with log.open("ab") as output:
         return subprocess.Popen(
             command,
-            stdout=log,
+            stdout=output,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=env,
             preexec_fn=_lowest_priority if os.name == "posix" else None,
         )
+
+
+def full_profile_log(settings: CasecastSettings, dataset: str) -> Path:
+    """Where the background build of ``dataset``'s full profile writes its output."""
+    return settings.home / "logs" / f"index-full-{dataset}.log"
+
+
+def _index_inputs(
+    dataset: str, settings: CasecastSettings, limit_per_split: int | None
+) -> tuple[DatasetSpec, Corpus, SentenceEmbedder, ParagraphChunker]:
+    """What an index version is built from (and named by): the data, the encoder, the chunker."""
+    spec = get_dataset(dataset)
+    corpus = load_corpus(spec.name, settings, limit_per_split)
+    embedder = make_embedder(settings, spec).fit()
+    chunker = ParagraphChunker(settings.chunk_tokens, settings.chunk_overlap).fit()
+    return spec, corpus, embedder, chunker
 
 
 def _lowest_priority() -> None:
