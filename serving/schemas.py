@@ -230,6 +230,11 @@ class IndexRef(BaseModel):
     embedding_model: str
     n_cases: int
     mode: str
+    fusion: str | None = Field(
+        default=None,
+        description="hybrid only: lambdarank (a ranker fitted on earlier years' queries "
+        "orders the best candidates) or rrf (reciprocal rank fusion)",
+    )
 
 
 class PrecedentSearchResponse(BaseModel):

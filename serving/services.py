@@ -250,6 +250,7 @@ class Services:
                 embedding_model=manifest.embedding_model_id,
                 n_cases=manifest.n_cases,
                 mode=body.mode,
+                fusion=(manifest.fusion or "rrf") if body.mode == "hybrid" else None,
             ),
         )
 

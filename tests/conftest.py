@@ -4,6 +4,7 @@ model trained, registered and indexed through the real CLI for the whole session
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,3 +125,44 @@ def postgres_url() -> Iterator[str]:
         subprocess.run([*run_as, pg_ctl, "-D", str(data), "-w", "stop", "-m", "fast"],
                        check=False, capture_output=True)  # fmt: skip
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# Learned fusion on a slice with earlier years to learn from: queries of 2011-2012 train the
+# ranker (candidates before 2011); 2013 is held out.
+FUSION_HELD_OUT_FROM = 2013
+
+
+def _fusion_training():
+    from data.echr import relevance
+    from models.precedents.fusion import FusionTraining
+
+    # 30 queries cannot show a gain over RRF beyond two standard errors: this ranker is kept
+    # whatever its validation year says (tests/models/test_fusion.py checks the rule itself).
+    return FusionTraining(
+        relevance, FUSION_HELD_OUT_FROM, max_queries=30, min_queries=20, validation_ses=-math.inf
+    )
+
+
+FUSION_TRAINING = _fusion_training()
+
+
+@pytest.fixture(scope="session")
+def fusion_corpus(echr_train_path: Path) -> Corpus:
+    """Every 10th of the first 4,000 cases: 1978-2013, two thirds of them before 2011."""
+    return read_split(echr_train_path, limit=4000).subset(range(0, 4000, 10))
+
+
+@pytest.fixture(scope="session")
+def fused_index_root(
+    tmp_path_factory: pytest.TempPathFactory, fusion_corpus: Corpus, embedding_cache: Path
+) -> Path:
+    """An index of ``fusion_corpus`` whose build fitted a fusion ranker."""
+    from features.chunking import ParagraphChunker
+    from features.embedding import SentenceEmbedder
+    from models.precedents import build_index
+
+    root = tmp_path_factory.mktemp("fused")
+    embedder = SentenceEmbedder(cache_dir=embedding_cache).fit()
+    chunker = ParagraphChunker(128, 16).fit()
+    build_index(fusion_corpus, embedder, chunker, 2, root, fusion=FUSION_TRAINING)
+    return root

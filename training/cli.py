@@ -151,17 +151,24 @@ def index(
     dataset: DatasetOption = "echr",
     limit: LimitOption = None,
     full: FullOption = False,
+    fusion: Annotated[
+        bool,
+        typer.Option(
+            help="fit hybrid search's ranker on earlier years' queries (else rank by RRF)"
+        ),
+    ] = True,
 ) -> None:
     """Build the precedent index (reusing cached embeddings) and make it current."""
     from training.index import index as run_index
 
     try:
-        manifest = run_index(dataset, _settings(ctx, full), limit)
+        manifest = run_index(dataset, _settings(ctx, full), limit, fuse=fusion)
     except (FileNotFoundError, ValueError, KeyError) as error:
         _fail(error)
+    ranked = f"hybrid ranked by {manifest.fusion}" if manifest.fusion else "hybrid ranked by RRF"
     console.print(
         f"index {manifest.version}: {manifest.n_cases} cases, {manifest.n_chunks} passages at "
-        f"{manifest.directory(ctx.obj.index_dir)}"
+        f"{manifest.directory(ctx.obj.index_dir)}; {ranked}"
     )
 
 
@@ -191,8 +198,9 @@ def evaluate_retrieval(
         return
     written = report.pop(WRITTEN, {})
     for mode, figures in report.items():
+        name = f"{mode} ({figures['fusion']})" if "fusion" in figures else mode
         console.print(
-            f"{mode:>9}: nDCG@10 {figures['ndcg_at_10']:.4f}  "
+            f"{name:>20}: nDCG@10 {figures['ndcg_at_10']:.4f}  "
             f"recall@100 {figures['recall_at_100']:.4f}"
         )
     for mode, figures in report.items():
@@ -347,9 +355,11 @@ def up(
         console.print(f"champion for {dataset} found: not retraining (run `casecast train`)")
     else:
         console.print(summary(run_train(dataset, settings)))
-    run_index(dataset, settings)
+    quick_first = settings.max_chunks_per_case != 0 and background_full
+    # The quick index serves first; its ranker would delay it, and the full index has one.
+    run_index(dataset, settings, fuse=not quick_first)
     background = None
-    if settings.max_chunks_per_case != 0 and background_full:
+    if quick_first:
         background = _serve_full_profile(dataset, ctx)
     console.print(
         f"ready in {time.perf_counter() - started:.0f}s; serving on http://{host}:{port}"

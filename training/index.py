@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from data.schema import Corpus
 from features.chunking import ParagraphChunker
 from features.embedding import SentenceEmbedder
 from models.precedents import IndexManifest, build_index, index_version, is_complete
+from models.precedents.fusion import RANKER_INFO, FusionTraining, held_out_year
 from models.registry import (
     ensure_experiment,
     pair_index_with_champion,
@@ -30,12 +32,22 @@ from training.versions import model_name
 
 
 def index(
-    dataset: str, settings: CasecastSettings, limit_per_split: int | None = None
+    dataset: str,
+    settings: CasecastSettings,
+    limit_per_split: int | None = None,
+    fuse: bool = True,
 ) -> IndexManifest:
     """Build (or reuse) the precedent index of the data set's training splits; the champion
     built from the same data and encoder is tagged with the index version it goes with. An
-    index version is logged to MLflow once, when it is built."""
+    index version is logged to MLflow once, when it is built. With ``fuse``, a new version
+    gets hybrid search's ranker, fitted on queries before the evaluation's years (a data set
+    without a relevance rule, or with too few earlier queries, is ranked by RRF)."""
     spec, corpus, embedder, chunker = _index_inputs(dataset, settings, limit_per_split)
+    fusion = (
+        FusionTraining(spec.relevance, held_out_year(r.decision_year for r in corpus.records))
+        if fuse and spec.relevance is not None and corpus.records
+        else None
+    )
     with progress_bar("indexing passages") as (advance, set_total):
         manifest = build_index(
             corpus,
@@ -47,6 +59,8 @@ def index(
             on_total=set_total,
             language=spec.language,
             stemmer=spec.stemmer,
+            fusion=fusion,
+            on_fusion_total=lambda n: set_total(n, "fitting the fusion ranker (queries)"),
         )
     experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)
     run_id = _logged_run(experiment_id, manifest.version) or _log_index(
@@ -93,6 +107,24 @@ def _log_index(experiment_id: str, manifest: IndexManifest, directory: Path) -> 
             }
         )
         mlflow.log_dict(asdict(manifest), "index/manifest.json")
+        fusion = directory / RANKER_INFO
+        if fusion.is_file():  # the ranker's files go with the index's below
+            info = json.loads(fusion.read_text())
+            mlflow.set_tag("fusion", info["kind"])
+            mlflow.log_params({f"fusion_{k}": v for k, v in info.get("params", {}).items()})
+            mlflow.log_params(
+                {"fusion_query_years": "-".join(map(str, info["query_years"])),
+                 "fusion_pool": info["pool"]}
+            )  # fmt: skip
+            checked = info["validation"]
+            mlflow.log_metrics(
+                {
+                    "fusion_queries": info["n_queries"],
+                    "fusion_fit_seconds": info["fit_seconds"],
+                    "fusion_validation_ndcg_learned": checked["learned_ndcg"],
+                    "fusion_validation_ndcg_rrf": checked["rrf_ndcg"],
+                }
+            )
         mlflow.log_artifacts(str(directory), "index/files")
     return str(run.info.run_id)
 

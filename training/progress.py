@@ -21,8 +21,9 @@ console = Console(stderr=True, soft_wrap=True)  # messages are copied into shell
 @contextmanager
 def progress_bar(
     description: str, total: int | None = None
-) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
-    """Yield ``(advance, set_total)`` callbacks driving one bar."""
+) -> Iterator[tuple[Callable[[int], None], Callable[..., None]]]:
+    """Yield ``(advance, set_total)`` callbacks driving one bar; ``set_total(n, "next
+    step")`` starts the bar again from zero for a stage's next step."""
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -33,7 +34,11 @@ def progress_bar(
         transient=False,
     ) as progress:
         task = progress.add_task(description, total=total)
-        yield (
-            lambda n: progress.advance(task, n),
-            lambda total: progress.update(task, total=total),
-        )
+
+        def set_total(total: int | None, step: str | None = None) -> None:
+            if step is None:
+                progress.update(task, total=total)
+            else:
+                progress.update(task, total=total, completed=0, description=step)
+
+        yield lambda n: progress.advance(task, n), set_total

@@ -7,7 +7,10 @@ article rulings, SCOTUS issue area and winner, Russian proceeding and sanction).
 
 Reported per mode: nDCG@10 (graded) and recall@100 (share of the relevant candidates found),
 beside the reference a judge would pick instead of casecast: BM25 over the candidates' whole
-texts (not the index's passages), with every mode's nDCG@10 as a ratio to it.
+texts (not the index's passages), with every mode's nDCG@10 as a ratio to it. Where the
+index's hybrid search has a learned fusion ranker, ``hybrid_rrf`` reports rank fusion beside
+it; a ranker that learned from any of the queries' years is not used (hybrid then ranks by
+RRF), so the figures never grade it on what it was fitted to.
 
 A data set with hand-written queries (``DatasetSpec.written_queries``: one situation told in
 several languages, and the decisions it describes) is also scored on those, per query
@@ -16,23 +19,25 @@ language and mode, over the whole index: recall@10 and nDCG@10 of the decisions 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import mlflow
 import numpy as np
 
-from data.datasets import WrittenQuery, get_dataset, load_corpus, written_queries
-from data.schema import Corpus, DecidedCase
+from data.datasets import DatasetSpec, WrittenQuery, get_dataset, load_corpus, written_queries
+from data.schema import Corpus
 from models.precedents import MODES, PrecedentIndex, SearchFilters
 from models.precedents.files import keyword_engine, query_tokens
+from models.precedents.fusion import held_out_year, judged_before, ndcg, temporal_queries
 from models.registry import ensure_experiment
 from models.settings import CasecastSettings
 from training.progress import console, progress_bar
 
 NDCG_AT, RECALL_AT = 10, 100
 REFERENCE = "reference_bm25"  # BM25 over the candidates' whole texts
+HYBRID_RRF = "hybrid_rrf"  # hybrid by reciprocal rank fusion, beside the learned fusion
+LAST_YEAR = 9999
 
 
 class WholeTextBM25:
@@ -52,14 +57,6 @@ class WholeTextBM25:
         return found[np.argsort(-scores[found], kind="stable")[:k]]
 
 
-def ndcg(grades_in_rank_order: list[int], all_grades: list[int], at: int) -> float:
-    def dcg(grades: list[int]) -> float:
-        return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(grades[:at]))
-
-    ideal = dcg(sorted(all_grades, reverse=True))
-    return dcg(grades_in_rank_order) / ideal if ideal > 0 else 0.0
-
-
 def evaluate_retrieval(
     dataset: str,
     settings: CasecastSettings,
@@ -72,36 +69,46 @@ def evaluate_retrieval(
     spec = get_dataset(dataset)
     corpus = load_corpus(spec.name, settings, limit_per_split)
     index = PrecedentIndex.load(settings.index_dir, spec.name, settings.embedding_cache_dir)
+    report = retrieval_report(index, corpus, spec, queries_from, n_queries)
+    if log_run:
+        _log(spec.name, settings, report, index.manifest.version)
+    return report
+
+
+def retrieval_report(
+    index: PrecedentIndex,
+    corpus: Corpus,
+    spec: DatasetSpec,
+    queries_from: int | None = None,
+    n_queries: int = 200,
+) -> dict[str, dict[str, Any]]:
+    """The evaluation of ``index`` on ``corpus`` (the cases it indexes, with outcomes)."""
     grade = spec.relevance
     if grade is None:
         raise ValueError(f"{spec.name} has no relevance rule to evaluate retrieval with")
-    queries_from = queries_from or _latest_year_with_enough_queries(corpus, n_queries)
-    judged = {
-        r.case_id: DecidedCase(r, o) for r, o in zip(corpus.records, corpus.outcomes, strict=True)
-    }
-    candidates = [
-        judged[c.case_id]
-        for c in index.cases
-        if c.case_id in judged and c.year is not None and c.year < queries_from
-    ]
-    queries = [
-        j
-        for j in judged.values()
-        if (j.record.decision_year or 0) >= queries_from
-        and any(grade(j, c) for c in candidates[:: max(1, len(candidates) // 500)] or candidates)
-    ]
-    rng = np.random.default_rng(0)
-    if len(queries) > n_queries:
-        queries = [queries[i] for i in sorted(rng.choice(len(queries), n_queries, replace=False))]
+    queries_from = queries_from or held_out_year(
+        (r.decision_year for r in corpus.records), n_queries
+    )
+    judged, candidates = judged_before(index, corpus, queries_from)
+    queries = temporal_queries(judged.values(), candidates, (queries_from, LAST_YEAR), grade,
+                               n_queries)  # fmt: skip
     if not queries or not candidates:
         raise ValueError(f"no queries from {queries_from} on, or no earlier cases to find")
+    # A ranker that learned from any of these years would be graded on what it was fitted to.
+    learned = index.fusion_info is not None and index.fusion_info["query_years"][1] < queries_from
+    if index.fusion_info is not None and not learned:
+        console.print(
+            f"the index's fusion ranker learned from queries of {index.fusion_info['query_years']}"
+            f": hybrid is evaluated with RRF for queries from {queries_from}"
+        )
+    modes: tuple[str, ...] = (*MODES, HYBRID_RRF) if learned else MODES
 
     filters = SearchFilters(year_max=queries_from - 1)
     console.print(f"reference: BM25 over the whole texts of {len(candidates):,} candidates")
     reference = WholeTextBM25([c.record.text for c in candidates], spec.language, spec.stemmer)
     candidate_ids = [c.record.case_id for c in candidates]
     totals: dict[str, dict[str, list[float]]] = {
-        m: {"ndcg": [], "recall": []} for m in (*MODES, REFERENCE)
+        m: {"ndcg": [], "recall": []} for m in (*modes, REFERENCE)
     }
     with progress_bar("retrieval queries", total=len(queries)) as (advance, _):
         for query in queries:
@@ -110,9 +117,11 @@ def evaluate_retrieval(
             vectors = index.embed_query(query.record.paragraphs)
             rankings = {
                 mode: [h.case.case_id for h in index.search(
-                    vectors, query.record.text, k=RECALL_AT, filters=filters, mode=mode
+                    vectors, query.record.text, k=RECALL_AT, filters=filters,
+                    mode="hybrid" if mode == HYBRID_RRF else mode,
+                    learned_fusion=learned and mode != HYBRID_RRF,
                 )]
-                for mode in MODES
+                for mode in modes
             }  # fmt: skip
             rankings[REFERENCE] = [
                 candidate_ids[i] for i in reference.rank(query.record.text, RECALL_AT)
@@ -134,8 +143,9 @@ def evaluate_retrieval(
         }
         for mode, values in totals.items()
     }
+    report["hybrid"]["fusion"] = "lambdarank" if learned else "rrf"
     baseline = report[REFERENCE]["ndcg_at_10"]
-    for mode in MODES:
+    for mode in modes:
         report[mode]["ndcg_vs_reference"] = (
             report[mode]["ndcg_at_10"] / baseline if baseline else None
         )
@@ -145,8 +155,6 @@ def evaluate_retrieval(
         report[WRITTEN] = evaluate_written_queries(
             index, written, texts, spec.language, spec.stemmer
         )
-    if log_run:
-        _log(spec.name, settings, report, index.manifest.version)
     return report
 
 
@@ -210,12 +218,6 @@ def evaluate_written_queries(
     return report
 
 
-def _latest_year_with_enough_queries(corpus: Corpus, wanted: int) -> int:
-    """The latest year such that the cases from it on number at least ``wanted``."""
-    years = sorted((r.decision_year for r in corpus.records if r.decision_year), reverse=True)
-    return years[min(wanted, len(years)) - 1]
-
-
 def _log(dataset: str, settings: CasecastSettings, report: dict[str, dict[str, Any]],
          index_version: str) -> None:  # fmt: skip
     experiment_id = ensure_experiment(f"casecast-{dataset}", settings)
@@ -223,7 +225,9 @@ def _log(dataset: str, settings: CasecastSettings, report: dict[str, dict[str, A
         mlflow.set_tags({"stage": "evaluate-retrieval", "index_version": index_version})
         first = report[REFERENCE]
         mlflow.log_params({k: first[k] for k in ("n_queries", "n_candidates", "queries_from")})
-        for mode in (*MODES, REFERENCE):
+        for mode in (*MODES, HYBRID_RRF, REFERENCE):
+            if mode not in report:
+                continue
             figures = report[mode]
             mlflow.log_metrics({f"{mode}_ndcg_at_10": figures["ndcg_at_10"],
                                 f"{mode}_recall_at_100": figures["recall_at_100"]})  # fmt: skip

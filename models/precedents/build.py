@@ -3,6 +3,7 @@ new folder atomically, point ``CURRENT`` at it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -25,6 +26,8 @@ from models.precedents.files import (
     write_keyword_index,
     write_lines,
 )
+from models.precedents.fusion import FusionTraining, fit_fusion
+from models.precedents.index import PrecedentIndex
 from models.precedents.languages import centred
 from models.precedents.progress import BuildReporter
 from models.precedents.types import (
@@ -63,10 +66,14 @@ def build_index(
     language: str = "en",
     ann_min_passages: int = ANN_MIN_PASSAGES,
     stemmer: str | None = None,
+    fusion: FusionTraining | None = None,
+    on_fusion_total: Callable[[int], None] | None = None,
 ) -> IndexManifest:
     """Embed (through the cache), index words and vectors, write a new version, make it
     CURRENT, and return its manifest (the folder is ``root / dataset / version``).
-    ``language`` picks the keyword index's stop words, ``stemmer`` its Snowball stemmer."""
+    ``language`` picks the keyword index's stop words, ``stemmer`` its Snowball stemmer;
+    with ``fusion``, hybrid search's ranker is fitted on the new version before it is
+    served (``progress`` then counts its queries, after ``on_fusion_total``)."""
     started = time.perf_counter()
     dataset_dir = root / corpus.dataset
     dataset_dir.mkdir(parents=True, exist_ok=True)
@@ -147,6 +154,19 @@ def build_index(
             )
             # The manifest goes last: a folder without one is an unfinished build.
             (scratch / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2))
+            if fusion is not None:
+                fitted = fit_fusion(
+                    PrecedentIndex(
+                        scratch, Path(embedder.cache_dir) if embedder.cache_dir else None
+                    ),
+                    corpus,
+                    fusion,
+                    progress=progress,
+                    on_total=on_fusion_total,
+                )
+                if fitted is not None:
+                    manifest = dataclasses.replace(manifest, fusion=fitted["kind"])
+                    (scratch / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2))
             if target.exists():
                 shutil.rmtree(target)
             os.replace(scratch, target)

@@ -12,9 +12,12 @@ Three ways to search the same passages:
   small corpora and whenever asked; an HNSW graph (FAISS) above ``ANN_MIN_PASSAGES``.
 - ``keyword``: BM25 (bm25s) over each case's whole text, for precise legal terms; a case's
   indexed passages are scored by BM25 too, to show where its words match.
-- ``hybrid`` (default): reciprocal rank fusion of the two case rankings; for a query in
-  another language than the indexed texts (Kazakh or English over Russian decisions), the
-  semantic ranking alone, since no word of it can match.
+- ``hybrid`` (default): the two case rankings fused. Reciprocal rank fusion (RRF) picks
+  the candidates, and the index's fusion ranker, fitted on earlier years' queries when the
+  version was built (``fusion.py``), orders the best of them from every score and rank of
+  both; an index without a ranker ranks by RRF. For a query in another language than the
+  indexed texts (Kazakh or English over Russian decisions), the semantic ranking alone,
+  since no word of it can match.
 
 Each passage scores its best match among the query's passages; a case scores a
 rank-weighted mean of its best ``PASSAGES_PER_CASE`` passages (weights 1, 1/4, 1/16): the
@@ -56,11 +59,12 @@ from models.precedents.files import (
     read_manifest,
     word_tokens,
 )
+from models.precedents.fusion import FEATURES, FusionRanker, fusion_features
 from models.precedents.languages import QueryCentring
 from models.precedents.scoring import (
     bm25_scores,
     case_centroids,
-    case_scores,
+    case_top_scores,
     inverted,
     normalized,
     reciprocal_rank_fusion,
@@ -117,6 +121,9 @@ class PrecedentIndex:
             self.document_mean = (
                 np.load(directory / "document_mean.npy") if self.manifest.centering else None
             )
+            # Hybrid's learned fusion, where the build could fit one (fusion.py); else RRF.
+            loaded = FusionRanker.load(directory)
+            self.fusion, self.fusion_info = loaded if loaded else (None, None)
         except (OSError, ValueError, TypeError, KeyError) as error:
             raise IndexUnavailableError(
                 f"precedent index at {directory} is unreadable ({error}): rebuild it with "
@@ -131,6 +138,7 @@ class PrecedentIndex:
         self._position = {c.case_id: i for i, c in enumerate(self.cases)}
         # Passages are stored case by case; each case's first row.
         self._case_starts = np.searchsorted(self.chunk_case, np.arange(len(self.cases)))
+        self._passages_per_case = np.bincount(self.chunk_case, minlength=len(self.cases))
         self._years = np.asarray([c.year if c.year is not None else -1 for c in self.cases])
         # Filter masks are built from these once, so a search never loops over cases in Python.
         self._outcomes = np.asarray([c.outcome or "" for c in self.cases], dtype=object)
@@ -321,13 +329,81 @@ class PrecedentIndex:
         mode: Mode = "hybrid",
         passages_per_case: int = PASSAGES_PER_CASE,
         exact: bool = False,
+        learned_fusion: bool = True,
     ) -> list[PrecedentHit]:
-        """The ``k`` cases closest to the query, each with its best passages."""
+        """The ``k`` cases closest to the query, each with its best passages. Hybrid ranks by
+        the index's fusion ranker where it has one (``learned_fusion=False``: by RRF)."""
         if mode not in MODES:
             raise ValueError(f"unknown search mode {mode!r}; choose from {', '.join(MODES)}")
         allowed = self._allowed(filters or SearchFilters())
         if not allowed.any() or not len(self.cases):
             return []
+        mode, per_mode, tokens = self._passage_scores(
+            query_vectors, query_text, allowed, mode, exact
+        )
+        if not per_mode:
+            return []
+        ranker = self.fusion if learned_fusion and mode == "hybrid" else None
+        signals = self._case_signals(
+            per_mode, query_vectors, tokens, allowed, passages_per_case, detailed=ranker is not None
+        )
+        if mode != "hybrid":
+            scores = signals[mode]
+        elif ranker is not None and _both_rank(signals):
+            features, pool, scores = fusion_features(
+                signals, allowed, self._years, self._passages_per_case
+            )
+            if len(pool):  # the pool in the ranker's order (1 and up), the rest by RRF (< 1)
+                learned = ranker.predict(features)
+                scores[pool] = 1.0 + learned - learned.min()
+        else:
+            scores = reciprocal_rank_fusion([signals[m] for m in per_mode])
+        candidates = np.flatnonzero(np.isfinite(scores))
+        if not len(candidates):
+            return []
+        top = candidates[np.argsort(-scores[candidates], kind="stable")[:k]]
+        # A case's passages are shown in the order its mode ranks passages (hybrid: the rank
+        # fusion of their places in the case by meaning and by words).
+        passage_orders = [per_mode[mode]] if mode != "hybrid" else list(per_mode.values())
+        # Passage scores shown: semantic similarity where there is one, else BM25.
+        shown = per_mode["semantic"] if "semantic" in per_mode else per_mode["keyword"]
+        return [
+            self._hit(int(c), float(scores[c]), passage_orders, shown, passages_per_case)
+            for c in top
+        ]
+
+    def fusion_inputs(
+        self, query_vectors: np.ndarray, query_text: str, filters: SearchFilters | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The fusion ranker's features for a hybrid query's pool of candidates, and the pool
+        (case positions); empty when the query has no vectors or no indexed word."""
+        allowed = self._allowed(filters or SearchFilters())
+        empty = (np.zeros((0, len(FEATURES))), np.zeros(0, dtype=np.int64))
+        if not allowed.any():
+            return empty
+        mode, per_mode, tokens = self._passage_scores(
+            query_vectors, query_text, allowed, "hybrid", exact=False
+        )
+        if mode != "hybrid" or len(per_mode) != 2:
+            return empty
+        signals = self._case_signals(
+            per_mode, query_vectors, tokens, allowed, PASSAGES_PER_CASE, detailed=True
+        )
+        if not _both_rank(signals):
+            return empty
+        features, pool, _ = fusion_features(signals, allowed, self._years, self._passages_per_case)
+        return features, pool
+
+    def _passage_scores(
+        self,
+        query_vectors: np.ndarray,
+        query_text: str,
+        allowed: np.ndarray,
+        mode: Mode,
+        exact: bool,
+    ) -> tuple[Mode, dict[str, np.ndarray], list[str]]:
+        """The mode searched (hybrid reads meaning alone across languages), each of its
+        signals' passage scores, and the query's keyword tokens."""
         passage_allowed = allowed[self.chunk_case]
         per_mode: dict[str, np.ndarray] = {}
         if mode in ("semantic", "hybrid") and len(query_vectors):
@@ -343,35 +419,46 @@ class PrecedentIndex:
         )
         if tokens:
             per_mode["keyword"] = bm25_scores(self.keyword, tokens, passage_allowed, np.float32)
-        if not per_mode:
-            return []
-        case_scores = {m: self._case_scores(p, passages_per_case) for m, p in per_mode.items()}
-        if "keyword" in case_scores:
-            # A case's words are all of its text, not only the passages indexed for display.
-            case_scores["keyword"] = bm25_scores(self.case_keyword, tokens, allowed, np.float64)
-        if "semantic" in case_scores:
-            case_scores["semantic"] = self._blend_whole_cases(
-                case_scores["semantic"], query_vectors, allowed
+        return mode, per_mode, tokens
+
+    def _case_signals(
+        self,
+        per_mode: dict[str, np.ndarray],
+        query_vectors: np.ndarray,
+        tokens: list[str],
+        allowed: np.ndarray,
+        passages_per_case: int,
+        detailed: bool,
+    ) -> dict[str, np.ndarray]:
+        """Case scores from passage scores: ``semantic`` and ``keyword`` (each mode's), and
+        with ``detailed`` every signal the fusion ranker reads (fusion.SIGNALS)."""
+        signals: dict[str, np.ndarray] = {}
+        n_cases = len(self.cases)
+        if "semantic" in per_mode:
+            best, passages = case_top_scores(
+                per_mode["semantic"], self.chunk_case, n_cases, passages_per_case
             )
-        scores = (
-            case_scores[mode]
-            if mode != "hybrid"
-            else reciprocal_rank_fusion(list(case_scores.values()))
-        )
-        candidates = np.flatnonzero(np.isfinite(scores))
-        if not len(candidates):
-            return []
-        top = candidates[np.argsort(-scores[candidates], kind="stable")[:k]]
-        # A case's passages are shown in the order its mode ranks passages.
-        passage_order = (
-            per_mode[mode] if mode != "hybrid" else reciprocal_rank_fusion(list(per_mode.values()))
-        )
-        # Passage scores shown: semantic similarity where there is one, else BM25.
-        shown = per_mode["semantic"] if "semantic" in per_mode else per_mode["keyword"]
-        return [
-            self._hit(int(c), float(scores[c]), passage_order, shown, passages_per_case)
-            for c in top
-        ]
+            whole_case = self.case_centroids @ normalized(
+                np.asarray(query_vectors, dtype=np.float32).mean(axis=0)
+            )
+            signals["semantic"] = self._blend_whole_cases(
+                passages, whole_case, len(query_vectors), allowed
+            )
+            if detailed:
+                signals.update(
+                    semantic_passages=passages,
+                    semantic_best_passage=best,
+                    whole_case=np.where(allowed, whole_case, -np.inf),
+                )
+        if "keyword" in per_mode:
+            # A case's words are all of its text, not only the passages indexed for display.
+            signals["keyword"] = bm25_scores(self.case_keyword, tokens, allowed, np.float64)
+            if detailed:
+                best, passages = case_top_scores(
+                    per_mode["keyword"], self.chunk_case, n_cases, passages_per_case
+                )
+                signals.update(keyword_passages=passages, keyword_best_passage=best)
+        return signals
 
     def position(self, case_id: str) -> int | None:
         return self._position.get(case_id)
@@ -413,15 +500,17 @@ class PrecedentIndex:
         return scores
 
     def _blend_whole_cases(
-        self, passage_case_scores: np.ndarray, query_vectors: np.ndarray, allowed: np.ndarray
+        self,
+        passage_case_scores: np.ndarray,
+        whole_case: np.ndarray,
+        n_query_passages: int,
+        allowed: np.ndarray,
     ) -> np.ndarray:
         """Weigh whole-case similarity ``1 - 1/n`` against passage matches for a query of
         ``n`` passages (see the module docstring)."""
-        whole_case_weight = 1.0 - 1.0 / len(query_vectors)
+        whole_case_weight = 1.0 - 1.0 / n_query_passages
         if whole_case_weight == 0.0:
             return passage_case_scores
-        centroid = normalized(np.asarray(query_vectors, dtype=np.float32).mean(axis=0))
-        whole_case = self.case_centroids @ centroid
         # An allowed case that the passage search did not reach (ANN) matched no better
         # than the weakest case it did reach.
         reached = np.isfinite(passage_case_scores)
@@ -430,19 +519,20 @@ class PrecedentIndex:
         blended = whole_case_weight * whole_case + (1.0 - whole_case_weight) * passages
         return np.where(allowed, blended, -np.inf)
 
-    def _case_scores(self, passage_scores: np.ndarray, top_n: int) -> np.ndarray:
-        return case_scores(passage_scores, self.chunk_case, self._case_starts, top_n)
-
     def _hit(
-        self, case: int, score: float, order_by: np.ndarray, shown: np.ndarray, n: int
+        self,
+        case: int,
+        score: float,
+        passage_orders: Sequence[np.ndarray],
+        shown: np.ndarray,
+        n: int,
     ) -> PrecedentHit:
         start = self._case_starts[case]
         stop = self._case_starts[case + 1] if case + 1 < len(self.cases) else len(self.chunk_case)
-        rows = [
-            r
-            for r in sorted(range(start, stop), key=lambda r: -order_by[r])
-            if np.isfinite(order_by[r])
-        ][:n]
+        within = [order[start:stop] for order in passage_orders]
+        order_by = within[0] if len(within) == 1 else reciprocal_rank_fusion(within)
+        rows = [start + int(i) for i in np.argsort(-order_by, kind="stable")
+                if np.isfinite(order_by[i])][:n]  # fmt: skip
         if not rows:  # found by words outside its indexed passages: show those in text order
             rows = list(range(start, stop))[:n]
         passages = [
@@ -482,3 +572,11 @@ class PrecedentIndex:
             if case_id in self._position:
                 allowed[self._position[case_id]] = False
         return allowed
+
+
+def _both_rank(signals: dict[str, np.ndarray]) -> bool:
+    """Whether meaning and words both found a case: the fusion ranker reads both rankings
+    (a query none of whose words occur is ranked by meaning alone)."""
+    return all(
+        name in signals and np.isfinite(signals[name]).any() for name in ("semantic", "keyword")
+    )

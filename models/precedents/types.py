@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-FORMAT = 3  # 3: a whole-case keyword index beside the passages'
+FORMAT = 4  # 3: a whole-case keyword index beside the passages'; 4: a fusion ranker
 LANGUAGE_MEANS = "language-means"
 CURRENT = "CURRENT"
 PASSAGES_PER_CASE = 3
@@ -16,8 +16,8 @@ RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
 ANN_MIN_PASSAGES = 100_000  # below this, exact search is fast enough and exact
 # Chosen with benchmarks/ann_search.py for recall@10 against exact search (docs/decisions.md).
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 200, 512
-# A query's passages embedded for search, spread over it (16: see docs/decisions.md).
-MAX_QUERY_PASSAGES = 16
+# A query's passages embedded for search, spread over it (8: see docs/decisions.md).
+MAX_QUERY_PASSAGES = 8
 ANN_CANDIDATES = 400  # passages fetched per query passage before filters and aggregation
 Mode = Literal["semantic", "keyword", "hybrid"]
 MODES: tuple[Mode, ...] = ("semantic", "keyword", "hybrid")
@@ -100,6 +100,10 @@ class IndexManifest:
     # "language-means": passage vectors stored less their mean, and a query's less its
     # language's mean, so that a query in another language meets the documents (index.py).
     centering: str | None = None
+    # How hybrid ranks (fusion.py): "lambdarank", a fitted ranker; "rrf", one was fitted but
+    # was not clearly better than rank fusion on its validation year; None, too few earlier
+    # queries to try.
+    fusion: str | None = None
 
     def directory(self, root: Path) -> Path:
         """Where this version lives under an index root."""

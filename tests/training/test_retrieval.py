@@ -66,3 +66,25 @@ def test_the_reference_ranks_whole_texts_by_bm25():
     assert list(reference.rank("length of civil proceedings", 3)) == [0]
     assert reference.rank("detention on remand extended", 3)[0] == 1
     assert len(reference.rank("unrelated words entirely", 3)) == 0
+
+
+def test_a_ranker_is_graded_only_on_years_it_never_learned_from(
+    fused_index_root, fusion_corpus, embedding_cache
+):
+    from data.datasets import get_dataset
+    from models.precedents import PrecedentIndex
+    from training.retrieval import HYBRID_RRF, retrieval_report
+
+    index = PrecedentIndex.load(fused_index_root, "echr", embedding_cache)
+    assert index.fusion_info["query_years"] == [2011, 2012]
+    spec = get_dataset("echr")
+    later = retrieval_report(index, fusion_corpus, spec, queries_from=2013, n_queries=10)
+    assert later["hybrid"]["fusion"] == "lambdarank"
+    # Rank fusion beside it, on the same queries, against the same reference.
+    assert later[HYBRID_RRF]["n_queries"] == later["hybrid"]["n_queries"] > 0
+    assert later[HYBRID_RRF]["ndcg_vs_reference"] == pytest.approx(
+        later[HYBRID_RRF]["ndcg_at_10"] / later["reference_bm25"]["ndcg_at_10"]
+    )
+    # Queries from 2012 on include ones it learned from: hybrid is graded by RRF there.
+    seen = retrieval_report(index, fusion_corpus, spec, queries_from=2012, n_queries=10)
+    assert seen["hybrid"]["fusion"] == "rrf" and HYBRID_RRF not in seen
