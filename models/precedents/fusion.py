@@ -270,11 +270,12 @@ def fit_fusion(
         on_total(len(queries))
     filters = SearchFilters(year_max=first - 1)
     pools: list[tuple[np.ndarray, np.ndarray, int]] = []  # features, grades, query year
+    query_passages: list[int] = []
     for query in queries:
-        features, pool = index.fusion_inputs(
-            index.embed_query(query.record.paragraphs), query.record.text, filters
-        )
+        vectors = index.embed_query(query.record.paragraphs)
+        features, pool = index.fusion_inputs(vectors, query.record.text, filters)
         if len(pool):
+            query_passages.append(len(vectors))
             grades = [training.relevance(query, judged[index.cases[p].case_id]) for p in pool]
             pools.append((features, np.asarray(grades), query.record.decision_year or 0))
         if progress is not None:
@@ -292,6 +293,9 @@ def fit_fusion(
         "n_candidates": len(candidates),
         "pool": FUSION_POOL,
         "query_passages": MAX_QUERY_PASSAGES,  # features as a search with this budget reads
+        # Shorter queries (a paragraph, a claimant's account) are unlike the whole cases it
+        # learned from: RRF ranks them, and always a query of one passage (docs/decisions.md).
+        "min_query_passages": max(2, int(np.percentile(query_passages, 5))),
         "features": list(FEATURES),
         "validation": validation,
         "fit_seconds": round(time.perf_counter() - started, 1),

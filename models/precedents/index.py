@@ -343,7 +343,11 @@ class PrecedentIndex:
         )
         if not per_mode:
             return []
-        ranker = self.fusion if learned_fusion and mode == "hybrid" else None
+        ranker = (
+            self.fusion
+            if learned_fusion and mode == "hybrid" and self._like_fusion_queries(query_vectors)
+            else None
+        )
         signals = self._case_signals(
             per_mode, query_vectors, tokens, allowed, passages_per_case, detailed=ranker is not None
         )
@@ -371,6 +375,12 @@ class PrecedentIndex:
             self._hit(int(c), float(scores[c]), passage_orders, shown, passages_per_case)
             for c in top
         ]
+
+    def _like_fusion_queries(self, query_vectors: np.ndarray) -> bool:
+        """Whether a query is as long as those the fusion ranker learned from (whole cases);
+        a shorter one is ranked by RRF."""
+        least = (self.fusion_info or {}).get("min_query_passages", 1)
+        return len(query_vectors) >= least
 
     def fusion_inputs(
         self, query_vectors: np.ndarray, query_text: str, filters: SearchFilters | None = None

@@ -96,6 +96,13 @@ def test_learned_hits_rank_the_pool_first_and_keep_filters(fused, corpus):
     assert scores == sorted(scores, reverse=True) and scores[-1] >= 1.0  # pool scores >= 1
     # A query without a word the index knows has no keyword ranking: RRF of meaning alone.
     assert fused.search_text("zzqx", k=3, mode="hybrid")[0].score < 1.0
+    # A query of one passage (a claimant's account) is unlike the whole cases the ranker
+    # learned from: RRF ranks it.
+    assert fused.fusion_info["min_query_passages"] >= 2
+    paragraph = max(record.paragraphs, key=len)[:400]
+    assert len(fused.embed_query([paragraph])) == 1
+    hits = fused.search_text(paragraph, k=5)
+    assert hits and all(h.score < 1.0 for h in hits)
 
 
 def test_a_ranker_not_clearly_better_than_rrf_on_its_validation_year_is_not_kept(
