@@ -52,14 +52,6 @@ def reciprocal_rank_fusion(case_scores: Sequence[np.ndarray]) -> np.ndarray:
     return fused
 
 
-def case_scores(
-    passage_scores: np.ndarray, chunk_case: np.ndarray, case_starts: np.ndarray, top_n: int
-) -> np.ndarray:
-    """Rank-weighted mean of each case's ``top_n`` best passage scores (weights
-    ``RANK_DECAY ** (k - 1)``); -inf for cases with no candidate passage."""
-    return case_top_scores(passage_scores, chunk_case, len(case_starts), top_n)[1]
-
-
 def case_top_scores(
     passage_scores: np.ndarray, chunk_case: np.ndarray, n_cases: int, top_n: int
 ) -> tuple[np.ndarray, np.ndarray]:

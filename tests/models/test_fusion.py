@@ -18,7 +18,7 @@ from models.precedents import (
     build_index,
     fusion,
 )
-from models.precedents.scoring import case_scores, case_top_scores
+from models.precedents.scoring import case_top_scores
 from tests.conftest import FUSION_HELD_OUT_FROM as HELD_OUT_FROM
 from tests.conftest import FUSION_TRAINING as TRAINING
 from training.retrieval import ndcg
@@ -182,5 +182,3 @@ def test_case_top_scores_agree_with_a_per_case_reading():
         weights = 0.25 ** np.arange(len(mine))
         assert best[case] == mine[0]
         assert weighted[case] == pytest.approx((weights * mine).sum() / weights.sum())
-    starts = np.searchsorted(chunk_case, np.arange(32))
-    assert np.array_equal(case_scores(scores, chunk_case, starts, 3), weighted)
