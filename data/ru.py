@@ -1,11 +1,13 @@
 """Russian court decisions (HSE × Novaya Gazeta markup): criminal drug cases and
 administrative offences at public assemblies.
 
-Inputs: the facts (fabula) and evidence sections, the kind of proceeding and the year. The
-operative part, the court's reasoning, the cited norms and the whole text state the outcome,
-and the introduction names the judge, so none of them is an input. The one exception is
-opt-in: with ``judges=True`` (setting ``CASECAST_JUDGE_FEATURES``) the judge's name, as the
-introduction writes it, becomes the ``judge`` input.
+Inputs: the facts (fabula) and evidence sections, the kind of proceeding, the year, and what
+the introduction states before the court decides: the charge and the accused's prior record
+(``russian.case_particulars``). The operative part, the court's reasoning, the cited norms
+and the whole text state the outcome, so none of them is an input; of the introduction
+nothing else is read. The one exception is opt-in: with ``judges=True`` (setting
+``CASECAST_JUDGE_FEATURES``) the judge's name, as the introduction writes it, becomes the
+``judge`` input.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from data.russian import case_particulars
 from data.schema import CaseOutcome, CaseRecord, Corpus, DecidedCase, decade
 
 DATASET = "ru"
@@ -26,7 +29,9 @@ OUTCOME_FIELDS = (
     "outcome", "outcome_source", "convicted", "fine_amount_rub", "prison_term_y_m_d",
     "colony_type", "suspended", "main_article", "plea_guilty",
 )  # fmt: skip
-LEAKING_SECTIONS = ("resolution", "reasoning", "legal_norms", "intro", "text", "text_tagged")
+LEAKING_SECTIONS = ("resolution", "reasoning", "legal_norms", "text", "text_tagged")
+# Read only for what it states before the decision (the charge, the prior record).
+INTRO_SECTION = "intro"
 # Sanction types with too few cases to learn from fall into "other".
 LABELS = {
     "imprisonment": "imprisonment",
@@ -40,8 +45,11 @@ CLASSES = (*LABELS.values(), OTHER)
 FIELD_LABELS = {
     "proceeding": "Kind of proceeding",
     "year": "Year of the decision",
+    "charge": "Charge (code, article, part)",
+    "prior_record": "Prior record",
     "judge": "Judge",
 }
+PRIOR_RECORD = {"yes": "convicted or fined before", "no": "none stated"}
 JUDGE_FIELD = "judge"
 # "Судья ... Ярусова А.Н." or "в составе председательствующего судьи Будаевой С.В.": the name
 # as written (declined forms of one judge stay distinct; the feature is opt-in and rough).
@@ -83,7 +91,11 @@ def parse_case(case: dict[str, Any], judges: bool = False) -> tuple[CaseRecord, 
     date = case.get("decision_date") or ""
     year = int(date[:4]) if date[:4].isdigit() else None
     proceeding = str(case.get("proceeding") or "unknown")
-    inputs: dict[str, Any] = {"proceeding": proceeding, "year": year}
+    inputs: dict[str, Any] = {
+        "proceeding": proceeding,
+        "year": year,
+        **case_particulars(case.get(INTRO_SECTION) or ()),
+    }
     if judges:
         inputs[JUDGE_FIELD] = judge_name(case.get("intro"))
     record = CaseRecord(
@@ -126,4 +138,9 @@ def relevance(query: DecidedCase, candidate: DecidedCase) -> int:
     return 2 if query.outcome.label == candidate.outcome.label else 1
 
 
-GROUPS = {"proceeding": lambda r: r.court, "decade": decade}
+GROUPS = {
+    "proceeding": lambda r: r.court,
+    "charge": lambda r: r.inputs.get("charge"),
+    "prior record": lambda r: r.inputs.get("prior_record"),
+    "decade": decade,
+}

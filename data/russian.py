@@ -175,3 +175,60 @@ def _place_paragraphs(paragraphs: Sequence[str]) -> dict[str, list[str]]:
             state = "evidence"
         placed[state].append(paragraph)
     return placed
+
+
+# What an introduction says of the case before it is decided. The charge: the articles after
+# «предусмотренного/ых …» (or «привлекаемого … по …») up to the code's name; the first
+# article of the special part leads (general-part ones, attempt or complicity, qualify it).
+_CHARGE = re.compile(
+    r"(?:предусмотренн\w*|(?:привлекаем|привлечени)\w* к административной ответственности по)\s+"
+    r"(.{0,400}?)(?:ук рф|уголовн\w* кодекс|коап|кодекс\w* (?:рф|российской"
+    r" федерации) об административн)"
+)
+_ARTICLE = re.compile(
+    r"(?:(?:ч\.|част\w*)\s*(\d+)\s*,?\s*)?(?:ст\.\s*ст\.|ст\.|стать\w*)\s*(\d+(?:[.\-]\d+)?)"
+    r"(?:\s*(?:ч\.|част\w*)\s*(\d+))?"
+)
+_GENERAL_PART = frozenset({"30", "32", "33", "34", "35", "64", "69", "70", "73", "74"})
+# A prior record as introductions state it, for the (first) accused: convicted before, or
+# brought to administrative responsibility before; or stated as none.
+_NO_RECORD = re.compile(
+    r"\bне\s*судим|\bнесудим|\bне имеющ\w* судимост|судимост\w* (?:не имеет|погашен|снят)"
+    r"|\bранее не привлека|\bне привлекавш|\bне подвергавш|\bвпервые"
+)
+_RECORD = re.compile(r"\bсудим|имеющ\w* (?:\w+ )?судимост|\bранее привлека|\bпривлекавш|подвергавш")
+
+
+def case_particulars(intro: Sequence[str]) -> dict[str, str | None]:
+    """The charge and the prior record an introduction states; None where it states none.
+
+    ``charge``: the code and the first special-part article charged, with its part
+    («УК 228 ч.2», «КоАП 20.2 ч.1»), as brought by the prosecution or the offence report,
+    before the court decides. ``prior_record``: «yes» (convicted, or fined for an offence,
+    before), «no» (stated as none). Nothing else of the introduction is read: not the
+    judge, the court, the parties or anyone's name.
+    """
+    text = " ".join(" ".join(intro).split()).lower()
+    return {"charge": _charge(text), "prior_record": _prior_record(text)}
+
+
+def _charge(text: str) -> str | None:
+    found = _CHARGE.search(text)
+    if not found:
+        return None
+    code = "УК" if "ук рф" in found.group(0) or "уголовн" in found.group(0) else "КоАП"
+    for part_before, article, part_after in _ARTICLE.findall(found.group(1)):
+        article = article.replace("-", ".")
+        if code == "УК" and article in _GENERAL_PART:
+            continue
+        part = part_before or part_after
+        return f"{code} {article}" + (f" ч.{part}" if part else "")
+    return None
+
+
+def _prior_record(text: str) -> str | None:
+    """The first statement wins: with several accused, the first one's record."""
+    none, some = _NO_RECORD.search(text), _RECORD.search(text)
+    if none and (not some or none.start() <= some.start()):
+        return "no"
+    return "yes" if some else None

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from data.datasets import get_dataset
 from data.schema import TEXT_COLUMN
+from data.sections import stated_particulars
 from models.card import CARD_ARTIFACT, OutcomeModelCard
 from models.registry import (
     ModelNotAvailableError,
@@ -100,7 +101,8 @@ class OutcomeService:
     def predict(
         self, loaded: LoadedModel, text: str, fields: dict[str, Any], explain: bool, top_k: int
     ) -> dict[str, Any]:
-        row = {TEXT_COLUMN: text, **self._typed(loaded, fields)}
+        read = {**self._stated(loaded, text), **self._typed(loaded, fields)}
+        row = {TEXT_COLUMN: text, **read}
         answer = loaded.model.predict(
             pd.DataFrame([row]), params={"explain": explain, "top_k": top_k}
         )
@@ -116,8 +118,14 @@ class OutcomeService:
             "probability": float(first["probability"]),
             "probabilities": [{"label": c, "probability": float(first[f"p_{c}"])} for c in classes],
             "reasons": reasons,
+            "fields": read,
             "articles": list(first["articles"]) if "articles" in answer else [],
         }
+
+    def _stated(self, loaded: LoadedModel, text: str) -> dict[str, str]:
+        """Fields a pasted decision's introduction states (the request's own win)."""
+        stated = stated_particulars(text, get_dataset(self.dataset).language)
+        return {name: value for name, value in stated.items() if name in loaded.input_types}
 
     def _typed(self, loaded: LoadedModel, fields: dict[str, Any]) -> dict[str, Any]:
         allowed = {name for name in loaded.input_types if name != TEXT_COLUMN}

@@ -138,6 +138,12 @@ class PredictResponse(BaseModel):
     probability: float = Field(ge=0, le=1)
     probabilities: list[ClassProbability]
     reasons: list[Reason]
+    fields: dict[str, FieldValue] = Field(
+        default_factory=dict,
+        description="the structured inputs the model read: the request's, and those a pasted "
+        "decision's introduction states where the request leaves them out (Russian: charge, "
+        "prior record)",
+    )
     articles: list[ArticleProbability] = Field(
         default_factory=list,
         description="per-article violation estimates, for data sets with an article model",

@@ -156,11 +156,13 @@ class Services:
                     "probability": round(result["probability"], 6),
                     "articles": [a["article"] for a in result["articles"] if a["predicted"]],
                     "text_chars": len(body.text),
-                    "fields": body.fields,
+                    "fields": result["fields"],
                 },
             )
         )
-        group = group_record(loaded.card, body.fields, loaded.info.params.get("validation_from"))
+        group = group_record(
+            loaded.card, result["fields"], loaded.info.params.get("validation_from")
+        )
         self.metrics.predictions.labels(body.dataset, loaded.info.version, result["label"]).inc()
         return PredictResponse(
             request_id=request_id,

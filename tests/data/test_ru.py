@@ -34,7 +34,7 @@ def test_labels_and_inputs(raw_cases, tmp_path):
     kept = [c for c in raw_cases[:200] if c["facts"] or c["evidence"]]
     assert [r.case_id for r in corpus.records] == [f"ru-{c['id']}" for c in kept]
     for record, case in zip(corpus.records, kept, strict=True):
-        assert set(record.inputs) == {"proceeding", "year"}
+        assert set(record.inputs) == {"proceeding", "year", "charge", "prior_record"}
         assert record.text.replace("\n\n", "") == "".join(
             line.strip() for block in case["facts"] + case["evidence"]
             for line in block.split("\n") if line.strip()
@@ -57,6 +57,20 @@ def test_outcome_sections_never_reach_model_input(raw_cases, tmp_path):
         resolution = " ".join(case["resolution"])
         if len(resolution) > 50:
             assert resolution[:50] not in record.text
+
+
+def test_the_introduction_gives_only_the_charge_and_the_prior_record(raw_cases, tmp_path):
+    cases = raw_cases[:200]
+    blank = [{**case, ru.INTRO_SECTION: []} for case in cases]
+    original = ru.read_split(_write(cases, tmp_path / "a.jsonl.gz"))
+    without = ru.read_split(_write(blank, tmp_path / "b.jsonl.gz"))
+    particulars = {"charge", "prior_record"}
+    for record, plain in zip(original.records, without.records, strict=True):
+        assert record.text == plain.text
+        assert all(plain.inputs[name] is None for name in particulars)
+        rest = {k: v for k, v in record.inputs.items() if k not in particulars}
+        assert rest == {k: v for k, v in plain.inputs.items() if k not in particulars}
+    assert sum(r.inputs["charge"] is not None for r in original.records) > 150
 
 
 def test_judge_names_are_read_only_when_asked(ru_path):

@@ -3,8 +3,9 @@
 from collections import defaultdict
 
 from data.datasets import get_dataset, pre_decision_corpus
-from data.russian import SECTIONS, parse_decision, pre_decision_paragraphs
+from data.russian import SECTIONS, case_particulars, parse_decision, pre_decision_paragraphs
 from data.sections import pre_decision_paragraphs as by_language
+from data.sections import stated_particulars
 
 
 def _norm(text: str) -> str:
@@ -105,3 +106,65 @@ def test_every_russian_language_data_set_is_filtered(raw_cases, tmp_path):
     assert pre_decision_corpus(corpus, "en") is corpus  # no parser: left as written
     assert by_language(list(whole), "en") == list(whole)
     assert get_dataset("ru").language == "ru"
+
+
+def test_particulars_of_real_introductions(raw_cases):
+    by_id = {case["id"]: case for case in raw_cases}
+
+    def particulars(case_id: str) -> dict[str, str | None]:
+        return case_particulars(by_id[case_id]["intro"])
+
+    # «…предусмотренного частью 1 статьи 20.2 КоАП РФ», no word of any earlier offence
+    assert particulars("mitingi/20.txt") == {"charge": "КоАП 20.2 ч.1", "prior_record": None}
+    assert particulars("mitingi/21.txt")["prior_record"] == "yes"  # «ранее привлекался»
+    assert particulars("mitingi/22.txt") == {"charge": "КоАП 20.2 ч.1", "prior_record": "no"}
+    # «судимого … по ст.158 ч.2 …, обвиняемого … предусмотренных ч. 2 ст. 228; …»: the
+    # charge, not the articles of the earlier conviction
+    assert particulars("papaver/1665.txt") == {"charge": "УК 228 ч.2", "prior_record": "yes"}
+    # «ч. 1 ст. 327-1; …; ч. 3 ст. 30, ч. 1 ст. 228-1»: the first special-part article
+    assert particulars("papaver/1667.txt")["charge"] == "УК 327.1 ч.1"
+
+
+def test_particulars_over_every_decision(raw_cases):
+    found = [(case, case_particulars(case["intro"])) for case in raw_cases]
+    charged = [(case, p["charge"]) for case, p in found if p["charge"]]
+    assert len(charged) > 0.85 * len(raw_cases)
+    code = {"papaver": "УК", "mitingi": "КоАП"}
+    agree = sum(charge.split()[0] == code[case["collection"]] for case, charge in charged)
+    assert agree > 0.99 * len(charged)
+    # The record carries what courts weigh: a criminal accused with one is imprisoned far
+    # more often than one stated to have none.
+    criminal = [(case["outcome"], p["prior_record"]) for case, p in found
+                if case["collection"] == "papaver"]  # fmt: skip
+
+    def imprisoned(record: str) -> float:
+        outcomes = [o for o, r in criminal if r == record]
+        assert len(outcomes) > 100
+        return sum(o == "imprisonment" for o in outcomes) / len(outcomes)
+
+    assert imprisoned("yes") > imprisoned("no") + 0.2
+
+
+def test_particulars_read_no_name_and_state_nothing_unsaid():
+    intro = [
+        "Судья Ленинского районного суда Иванова А.А., рассмотрев дело в отношении "
+        "Петрова П.П., обвиняемого в совершении преступления, предусмотренного "
+        "ч. 3 ст. 30, ч. 2 ст. 228 УК РФ,"
+    ]
+    assert case_particulars(intro) == {"charge": "УК 228 ч.2", "prior_record": None}
+    renamed = [intro[0].replace("Иванова А.А.", "Сидоровой Б.Б.").replace("Петрова", "Орлова")]
+    assert case_particulars(renamed) == case_particulars(intro)
+    assert case_particulars([]) == {"charge": None, "prior_record": None}
+    assert case_particulars(["ранее не судимого, обвиняемого по ст. 228 ч. 1 УК РФ"]) == {
+        "charge": None,  # no «предусмотренного»: not stated as a charge
+        "prior_record": "no",
+    }
+
+
+def test_a_pasted_decision_states_its_particulars(raw_cases):
+    case = next(c for c in raw_cases if c["id"] == "papaver/1665.txt")
+    assert stated_particulars(case["text"], "ru") == {"charge": "УК 228 ч.2", "prior_record": "yes"}
+    # An account of facts has no introduction; a language without a parser states nothing.
+    facts = " ".join(case["facts"])
+    assert stated_particulars(facts, "ru") == {}
+    assert stated_particulars(case["text"], "en") == {}

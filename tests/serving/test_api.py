@@ -66,6 +66,7 @@ def test_predict_returns_probabilities_reasons_and_model(client, train_slice, tr
     }
     kinds = [r["kind"] for r in body["reasons"]]
     assert "passage" in kinds and "feature" in kinds
+    assert body["fields"] == _fields(record)  # what the model read: an English text adds none
     assert "not legal advice" in body["disclaimer"]
     # The answer says how far to trust it: the validation beside the majority rule.
     card = client.get("/v1/model", params={"dataset": "echr"}).json()["card"]["scores"]

@@ -43,6 +43,6 @@ def test_multiclass_probabilities_reasons_and_report(corpus, embedding_cache):
     assert report["positive_rate"] is None and 0 <= report["brier"] <= 2
     reasons = estimator.explain(frame[130:131])[0]
     fields = [r for r in reasons if isinstance(r, FieldEffect)]
-    assert {r.field for r in fields} <= {"proceeding", "year"}
+    assert {r.field for r in fields} <= {*spec.categorical, *spec.numeric}
     # Years read as 2014, not 2014.0.
     assert all(not isinstance(r.value, float) for r in fields)
