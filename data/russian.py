@@ -186,9 +186,11 @@ _CHARGE = re.compile(
     r" федерации) об административн)"
 )
 _ARTICLE = re.compile(
-    r"(?:(?:ч\.|част\w*)\s*(\d+)\s*,?\s*)?(?:ст\.\s*ст\.|ст\.|стать\w*)\s*(\d+(?:[.\-]\d+)?)"
-    r"(?:\s*(?:ч\.|част\w*)\s*(\d+))?"
+    r"(?:(?:ч\.|част[а-яё]*)\s*(\d+)\s*,?\s*)?(?:ст\.\s*ст\.|ст\.|стать[а-яё]*)\s*"
+    r"(\d+(?:\s?[.\-]\s?\d+)?)(?:\s*(?:ч\.|част[а-яё]*)\s*(\d+))?"
 )
+# «разъяснены права, предусмотренные ст. 25.1 КоАП»: the rights explained, not a charge.
+_RIGHTS = re.compile(r"\bправа\b[^.;]{0,60}$")
 _GENERAL_PART = frozenset({"30", "32", "33", "34", "35", "64", "69", "70", "73", "74"})
 # A prior record as introductions state it, for the (first) accused: convicted before, or
 # brought to administrative responsibility before; or stated as none.
@@ -213,12 +215,14 @@ def case_particulars(intro: Sequence[str]) -> dict[str, str | None]:
 
 
 def _charge(text: str) -> str | None:
-    found = _CHARGE.search(text)
+    found = next(
+        (m for m in _CHARGE.finditer(text) if not _RIGHTS.search(text, 0, m.start())), None
+    )
     if not found:
         return None
     code = "УК" if "ук рф" in found.group(0) or "уголовн" in found.group(0) else "КоАП"
     for part_before, article, part_after in _ARTICLE.findall(found.group(1)):
-        article = article.replace("-", ".")
+        article = re.sub(r"\s", "", article).replace("-", ".")
         if code == "УК" and article in _GENERAL_PART:
             continue
         part = part_before or part_after
