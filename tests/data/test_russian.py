@@ -168,3 +168,12 @@ def test_a_pasted_decision_states_its_particulars(raw_cases):
     facts = " ".join(case["facts"])
     assert stated_particulars(facts, "ru") == {}
     assert stated_particulars(case["text"], "en") == {}
+
+
+def test_rights_explained_are_not_the_charge():
+    intro = [
+        "с участием Сидоровой И.А., которой разъяснены права, предусмотренные ст. 25.1 "
+        "КоАП РФ и ст. 51 Конституции РФ, рассмотрев дело об административном "
+        "правонарушении, предусмотренном частью 1 статьи20. 2 КоАП РФ,"
+    ]
+    assert case_particulars(intro)["charge"] == "КоАП 20.2 ч.1"
