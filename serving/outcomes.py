@@ -110,9 +110,10 @@ class OutcomeService:
         label = str(first["label"])
         classes = [c.removeprefix("p_") for c in answer.columns if c.startswith("p_")]
         reasons = [dict(r) for r in first["reasons"]] if explain and "reasons" in answer else []
-        field_labels = get_dataset(self.dataset).field_labels
+        spec = get_dataset(self.dataset)
+        value_names = {name: grouping.values for name, grouping in spec.group_fields.items()}
         for reason in reasons:
-            reason["explanation"] = reason_sentence(reason, label, field_labels)
+            reason["explanation"] = reason_sentence(reason, label, spec.field_labels, value_names)
         return {
             "label": label,
             "probability": float(first["probability"]),

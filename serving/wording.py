@@ -13,16 +13,24 @@ from models.outcome.explain import shorten
 SENTENCE_QUOTE_CHARS = 80
 
 
-def reason_sentence(reason: Mapping[str, Any], label: str, field_labels: Mapping[str, str]) -> str:
-    """One reason (a passage, a sentence or a field) in one English sentence."""
+def reason_sentence(
+    reason: Mapping[str, Any],
+    label: str,
+    field_labels: Mapping[str, str],
+    value_names: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """One reason (a passage, a sentence or a field) in one English sentence; a coded field
+    value is named where ``value_names`` names it (SCOTUS issue area 8: Economic Activity)."""
     effect = float(reason["effect"])
     points = f"by {abs(effect) * 100:.1f} points"
     shown = f"'{label}'"
     if reason["kind"] == "feature":
         field = str(reason["feature"])
         name = field_labels.get(field, field.replace("_", " ").capitalize())
+        value = reason["value"]
+        value = (value_names or {}).get(field, {}).get(str(value), value)
         return (
-            f"{name} {reason['value']} {_moves(effect)} the estimated probability of {shown} "
+            f"{name} {value} {_moves(effect)} the estimated probability of {shown} "
             f"{points}, against the average of past cases."
         )
     first, last = reason["paragraphs"]

@@ -25,3 +25,19 @@ def test_a_passage_a_sentence_and_a_field_in_words():
     )
     unnamed = {"kind": "feature", "feature": "case_type", "value": "civil", "effect": -0.01}
     assert reason_sentence(unnamed, "violation", LABELS).startswith("Case type civil lowers")
+
+
+def test_a_coded_value_is_named_where_the_data_set_names_it():
+    from data.datasets import get_dataset
+
+    spec = get_dataset("ru")
+    names = {name: grouping.values for name, grouping in spec.group_fields.items()}
+    record = {"kind": "feature", "feature": "prior_record", "value": "yes", "effect": -0.069}
+    assert reason_sentence(record, "suspended_imprisonment", spec.field_labels, names) == (
+        "Prior record convicted or fined before lowers the estimated probability of "
+        "'suspended_imprisonment' by 6.9 points, against the average of past cases."
+    )
+    charge = {"kind": "feature", "feature": "charge", "value": "УК 228 ч.2", "effect": 0.058}
+    assert reason_sentence(charge, "imprisonment", spec.field_labels, names).startswith(
+        "Charge (code, article, part) УК 228 ч.2 raises"
+    )
