@@ -30,7 +30,8 @@ OUTCOME_FIELDS = (
     "colony_type", "suspended", "main_article", "plea_guilty",
 )  # fmt: skip
 LEAKING_SECTIONS = ("resolution", "reasoning", "legal_norms", "text", "text_tagged")
-# Read only for what it states before the decision (the charge, the prior record).
+# Read only for what it states before the decision (the charge, the prior record; the
+# judge's name where opted in).
 INTRO_SECTION = "intro"
 # Sanction types with too few cases to learn from fall into "other".
 LABELS = {
@@ -97,7 +98,7 @@ def parse_case(case: dict[str, Any], judges: bool = False) -> tuple[CaseRecord, 
         **case_particulars(case.get(INTRO_SECTION) or ()),
     }
     if judges:
-        inputs[JUDGE_FIELD] = judge_name(case.get("intro"))
+        inputs[JUDGE_FIELD] = judge_name(case.get(INTRO_SECTION))
     record = CaseRecord(
         case_id=f"ru-{case['id']}",
         dataset=DATASET,

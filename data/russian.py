@@ -117,9 +117,7 @@ def parse_decision(text: str) -> DecisionSections:
     body_start = established.end() if established else 0
     operative = _OPERATIVE.search(text, body_start)
     body_end = operative.start() if operative else len(text)
-    intro = split_paragraphs(text[:body_start]) if established else []
-    if established:
-        intro = _without_heading(intro)
+    intro = _introduction(text, established)
     resolution = split_paragraphs(text[operative.end() :]) if operative else []
     parts = _place_paragraphs(split_paragraphs(text[body_start:body_end]))
     found = {name for name, m in (("established", established), ("operative", operative)) if m}
@@ -129,6 +127,16 @@ def parse_decision(text: str) -> DecisionSections:
         found=frozenset(found),
         **{k: tuple(v) for k, v in parts.items()},
     )
+
+
+def introduction(text: str) -> list[str]:
+    """A decision's introduction alone (none without the «УСТАНОВИЛ:» heading): the rest of
+    the text is not split, as ``parse_decision`` would."""
+    return _introduction(text, _ESTABLISHED.search(text))
+
+
+def _introduction(text: str, established: re.Match[str] | None) -> list[str]:
+    return _without_heading(split_paragraphs(text[: established.end()])) if established else []
 
 
 def pre_decision_paragraphs(paragraphs: Sequence[str]) -> list[str]:

@@ -16,7 +16,7 @@ PRE_DECISION: dict[str, Callable[[Sequence[str]], list[str]]] = {
 }
 # What a decision's introduction states before the court decides (the charge, the record).
 PARTICULARS: dict[str, Callable[[str], dict[str, str | None]]] = {
-    "ru": lambda text: russian.case_particulars(russian.parse_decision(text).intro),
+    "ru": lambda text: russian.case_particulars(russian.introduction(text)),
 }
 
 

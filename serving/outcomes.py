@@ -101,7 +101,8 @@ class OutcomeService:
     def predict(
         self, loaded: LoadedModel, text: str, fields: dict[str, Any], explain: bool, top_k: int
     ) -> dict[str, Any]:
-        read = {**self._stated(loaded, text), **self._typed(loaded, fields)}
+        spec = get_dataset(self.dataset)
+        read = {**self._stated(loaded, text, spec.language), **self._typed(loaded, fields)}
         row = {TEXT_COLUMN: text, **read}
         answer = loaded.model.predict(
             pd.DataFrame([row]), params={"explain": explain, "top_k": top_k}
@@ -110,7 +111,6 @@ class OutcomeService:
         label = str(first["label"])
         classes = [c.removeprefix("p_") for c in answer.columns if c.startswith("p_")]
         reasons = [dict(r) for r in first["reasons"]] if explain and "reasons" in answer else []
-        spec = get_dataset(self.dataset)
         value_names = {name: grouping.values for name, grouping in spec.group_fields.items()}
         for reason in reasons:
             reason["explanation"] = reason_sentence(reason, label, spec.field_labels, value_names)
@@ -123,9 +123,9 @@ class OutcomeService:
             "articles": list(first["articles"]) if "articles" in answer else [],
         }
 
-    def _stated(self, loaded: LoadedModel, text: str) -> dict[str, str]:
+    def _stated(self, loaded: LoadedModel, text: str, language: str) -> dict[str, str]:
         """Fields a pasted decision's introduction states (the request's own win)."""
-        stated = stated_particulars(text, get_dataset(self.dataset).language)
+        stated = stated_particulars(text, language)
         return {name: value for name, value in stated.items() if name in loaded.input_types}
 
     def _typed(self, loaded: LoadedModel, fields: dict[str, Any]) -> dict[str, Any]:
