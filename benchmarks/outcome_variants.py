@@ -1,8 +1,9 @@
 """Outcome-model variants on one data set's temporal split, beside the simple baselines.
 
-Prints macro-F1, accuracy and ECE for each variant on the same validation cases (the data
-set's ``validation_from`` year on), next to the global majority class and the majority of
-each group (e.g. each kind of proceeding). A variant is a set of estimator parameters over
+Prints macro-F1, accuracy and ECE (beside the ECE a perfectly calibrated model would show on
+these cases) for each variant on the same validation cases (the data set's
+``validation_from`` year on), next to the global majority class and the majority of each
+group (e.g. each kind of proceeding). A variant is a set of estimator parameters over
 the data set's own, and optionally another encoder:
 
     python benchmarks/outcome_variants.py --dataset ru \\
@@ -106,9 +107,9 @@ def main() -> None:
     truth = labels[later]
     rows = [
         ("global majority", f1_score(truth, np.full_like(truth, majority), average="macro"),
-         accuracy_score(truth, np.full_like(truth, majority)), None, 0.0),
+         accuracy_score(truth, np.full_like(truth, majority)), None, None, 0.0),
         (f"majority per {args.group}", f1_score(truth, by_group, average="macro"),
-         accuracy_score(truth, by_group), None, 0.0),
+         accuracy_score(truth, by_group), None, None, 0.0),
     ]  # fmt: skip
     for text in args.variant or ["shipped:"]:
         name, params, model = parse_variant(text)
@@ -121,13 +122,18 @@ def main() -> None:
             truth, probabilities, list(estimator.classes_), spec.positive_class
         )
         seconds = time.perf_counter() - started
-        rows.append((name, report["macro_f1"], report["accuracy"], report["ece"], seconds))
+        rows.append((name, report["macro_f1"], report["accuracy"], report["ece"],
+                     report["ece_if_calibrated"], seconds))  # fmt: skip
         print(f"  {name}: {estimator.embedder_.model_id_} {params} ({seconds:.0f} s)")
 
-    print(f"\n{'variant':<28} {'macro-F1':>9} {'accuracy':>9} {'ECE':>7} {'fit+score s':>12}")
-    for name, macro_f1, accuracy, ece, seconds in rows:
+    # ECE if calibrated: what a perfectly calibrated model would show on these cases.
+    print(f"\n{'variant':<28} {'macro-F1':>9} {'accuracy':>9} {'ECE':>7} "
+          f"{'if calibrated':>14} {'fit+score s':>12}")  # fmt: skip
+    for name, macro_f1, accuracy, ece, noise, seconds in rows:
         ece_text = f"{ece:.3f}" if ece is not None else "-"
-        print(f"{name:<28} {macro_f1:>9.3f} {accuracy:>9.3f} {ece_text:>7} {seconds:>12.0f}")
+        noise_text = f"{noise:.3f}" if noise is not None else "-"
+        print(f"{name:<28} {macro_f1:>9.3f} {accuracy:>9.3f} {ece_text:>7} {noise_text:>14} "
+              f"{seconds:>12.0f}")  # fmt: skip
 
 
 if __name__ == "__main__":

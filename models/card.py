@@ -21,6 +21,7 @@ class CardScores(BaseModel):
     roc_auc: float | None = None
     brier: float | None = None
     ece: float | None = None
+    ece_if_calibrated: float | None = None  # sampling noise alone, on these cases
     majority_class: str | None = None
     majority_macro_f1: float | None = None
     majority_accuracy: float | None = None

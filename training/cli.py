@@ -197,24 +197,31 @@ def evaluate_retrieval(
         sys.stdout.write(json.dumps(report) + "\n")
         return
     written = report.pop(WRITTEN, {})
+    # Figures with ± their standard errors over the queries (ratios: of the paired difference).
     for mode, figures in report.items():
         name = f"{mode} ({figures['fusion']})" if "fusion" in figures else mode
         console.print(
-            f"{name:>20}: nDCG@10 {figures['ndcg_at_10']:.4f}  "
+            f"{name:>20}: nDCG@10 {figures['ndcg_at_10']:.4f} ± {figures['ndcg_at_10_se']:.4f}  "
             f"recall@100 {figures['recall_at_100']:.4f}"
         )
     for mode, figures in report.items():
         if figures.get("ndcg_vs_reference") is not None:
             console.print(
                 f"{mode} / reference BM25 (whole texts) nDCG@10: {figures['ndcg_vs_reference']:.3f}"
+                f" ± {figures['ndcg_vs_reference_se']:.3f}"
             )
     for lang, modes in written.items():
         for mode, figures in modes.items():
             ratio = figures.get("recall_vs_document_language")
             console.print(
-                f"written {lang} {mode:>14}: recall@10 {figures['recall_at_10']:.3f}  "
-                f"nDCG@10 {figures['ndcg_at_10']:.3f}"
-                + (f"  ({ratio:.2f}x the documents' language)" if ratio is not None else "")
+                f"written {lang} {mode:>14}: recall@10 {figures['recall_at_10']:.3f} ± "
+                f"{figures['recall_at_10_se']:.3f}  nDCG@10 {figures['ndcg_at_10']:.3f}"
+                + (
+                    f"  ({ratio:.2f}x ± {figures['recall_vs_document_language_se']:.2f} the "
+                    "documents' language)"
+                    if ratio is not None
+                    else ""
+                )
             )
 
 

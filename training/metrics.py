@@ -24,11 +24,31 @@ def expected_calibration_error(
     return float(total)
 
 
+def ece_if_calibrated(
+    confidence: np.ndarray, bins: int = 10, draws: int = 400, seed: int = 0
+) -> tuple[float, float]:
+    """The ECE a perfectly calibrated model with these confidences would show on this many
+    cases (sampling noise alone): its mean and 90th percentile over ``draws`` outcomes drawn
+    at those confidences. An ECE near it says nothing about miscalibration; on a few hundred
+    cases it is several points."""
+    confidence = np.asarray(confidence, dtype=float)
+    if not len(confidence):
+        return 0.0, 0.0
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    in_bin = np.eye(bins)[np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)]
+    rng = np.random.default_rng(seed)
+    correct = (rng.random((draws, len(confidence))) < confidence).astype(float)
+    # Per draw and bin: |sum of confidences - correct count| / n is that bin's ECE term.
+    errors = np.abs(confidence @ in_bin - correct @ in_bin).sum(axis=1) / len(confidence)
+    return float(errors.mean()), float(np.quantile(errors, 0.9))
+
+
 def calibration_scores(
     y_true: Sequence[str], probabilities: np.ndarray, classes: Sequence[str], positive: str | None
 ) -> dict[str, float]:
     """Brier score and ECE: binary tasks score ``positive``'s probability, multi-class tasks
-    the sum over classes; ECE compares the top class's probability with its accuracy."""
+    the sum over classes; ECE compares the top class's probability with its accuracy, beside
+    ``ece_if_calibrated`` (and its 90th percentile): what sampling noise alone gives."""
     truth = np.asarray(y_true)
     one_hot = (truth[:, None] == np.asarray(classes)[None, :]).astype(float)
     if positive is not None:
@@ -37,7 +57,14 @@ def calibration_scores(
     else:
         brier = float(np.mean(((probabilities - one_hot) ** 2).sum(axis=1)))
     correct = one_hot[np.arange(len(truth)), probabilities.argmax(axis=1)] == 1
-    return {"brier": brier, "ece": expected_calibration_error(probabilities.max(axis=1), correct)}
+    confidence = probabilities.max(axis=1)
+    noise, noise_90 = ece_if_calibrated(confidence)
+    return {
+        "brier": brier,
+        "ece": expected_calibration_error(confidence, correct),
+        "ece_if_calibrated": noise,
+        "ece_if_calibrated_90": noise_90,
+    }
 
 
 def classification_report(
@@ -78,6 +105,8 @@ def classification_report(
         "roc_auc": roc_auc,
         "brier": calibration["brier"],
         "ece": calibration["ece"],
+        "ece_if_calibrated": calibration["ece_if_calibrated"],
+        "ece_if_calibrated_90": calibration["ece_if_calibrated_90"],
         "majority_class": str(majority),
         "majority_macro_f1": float(f1_score(truth, majority_predicted, average="macro")),
         "majority_accuracy": float(accuracy_score(truth, majority_predicted)),

@@ -94,6 +94,11 @@ def render_card(
     for key in ("roc_auc", "brier", "ece"):
         value = report.get(key)
         lines.append(f"| {key} | {score_text(value, places=4)} | |")
+    if report.get("ece_if_calibrated") is not None:
+        lines += ["", f"On {report['n']} cases a perfectly calibrated model would show an ECE of "
+                  f"{report['ece_if_calibrated']:.4f} from sampling alone (90% of such samples "
+                  f"below {report['ece_if_calibrated_90']:.4f}): an ECE that close is no "
+                  "evidence of miscalibration."]  # fmt: skip
     if "estimated_class_mix" in report:
         mix = ", ".join(f"{c} {share:.0%}" for c, share in report["estimated_class_mix"].items())
         lines += ["", f"Class mix of these cases estimated from the model's decisions (no labels "
@@ -178,8 +183,8 @@ def model_card(
         "cases scored": report["n"],
         "data fingerprint": corpus.fingerprint(),
     }
-    keys = ("n", "macro_f1", "accuracy", "roc_auc", "brier", "ece", "majority_class",
-            "majority_macro_f1", "majority_accuracy")  # fmt: skip
+    keys = ("n", "macro_f1", "accuracy", "roc_auc", "brier", "ece", "ece_if_calibrated",
+            "majority_class", "majority_macro_f1", "majority_accuracy")  # fmt: skip
     scores = {k: report[k] for k in keys}
     if "articles" in report:
         scores.update(

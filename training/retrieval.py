@@ -7,7 +7,10 @@ article rulings, SCOTUS issue area and winner, Russian proceeding and sanction).
 
 Reported per mode: nDCG@10 (graded) and recall@100 (share of the relevant candidates found),
 beside the reference a judge would pick instead of casecast: BM25 over the candidates' whole
-texts (not the index's passages), with every mode's nDCG@10 as a ratio to it. Where the
+texts (not the index's passages), with every mode's nDCG@10 as a ratio to it. Each mean comes
+with its standard error over the queries, and each ratio with the standard error of the
+paired per-query difference it rests on (``*_se``): a few hundred queries, or forty written
+ones, tell apart only differences of a few of them. Where the
 index's hybrid search has a learned fusion ranker, ``hybrid_rrf`` reports rank fusion beside
 it; a ranker that learned from any of the queries' years is not used (hybrid then ranks by
 RRF), so the figures never grade it on what it was fitted to.
@@ -136,6 +139,7 @@ def retrieval_report(
     report = {
         mode: {
             "ndcg_at_10": float(np.mean(values["ndcg"])),
+            "ndcg_at_10_se": standard_error(values["ndcg"]),
             "recall_at_100": float(np.mean(values["recall"])),
             "n_queries": len(queries),
             "n_candidates": len(candidates),
@@ -148,6 +152,11 @@ def retrieval_report(
     for mode in modes:
         report[mode]["ndcg_vs_reference"] = (
             report[mode]["ndcg_at_10"] / baseline if baseline else None
+        )
+        report[mode]["ndcg_vs_reference_se"] = (
+            paired_ratio_error(totals[mode]["ndcg"], totals[REFERENCE]["ndcg"])
+            if baseline
+            else None
         )
     written = written_queries(spec)
     if written:
@@ -200,6 +209,7 @@ def evaluate_written_queries(
         lang: {
             mode: {
                 "recall_at_10": float(np.mean(values["recall"])),
+                "recall_at_10_se": standard_error(values["recall"]),
                 "ndcg_at_10": float(np.mean(values["ndcg"])),
                 "n_queries": len(values["recall"]),
             }
@@ -209,13 +219,31 @@ def evaluate_written_queries(
     }
     if language in report:
         for lang, modes in report.items():
+            if lang == language:
+                continue
             for mode, values in modes.items():
-                own = report[language][mode]["recall_at_10"]
-                if lang != language:
-                    values["recall_vs_document_language"] = (
-                        values["recall_at_10"] / own if own else None
-                    )
+                own = figures[language][mode]["recall"]
+                found = bool(np.mean(own))
+                values["recall_vs_document_language"] = (
+                    values["recall_at_10"] / np.mean(own) if found else None
+                )
+                values["recall_vs_document_language_se"] = (
+                    paired_ratio_error(figures[lang][mode]["recall"], own) if found else None
+                )
     return report
+
+
+def standard_error(values: Sequence[float]) -> float:
+    """The standard error of the mean of per-query figures."""
+    return float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+
+
+def paired_ratio_error(values: Sequence[float], reference: Sequence[float]) -> float:
+    """The standard error of ``mean(values) / mean(reference)`` over the same queries: that
+    of the per-query differences, in units of the reference's mean (the two are scored on the
+    same queries, so their noise is largely shared)."""
+    differences = np.asarray(values, dtype=float) - np.asarray(reference, dtype=float)
+    return standard_error(differences) / float(np.mean(reference))
 
 
 def _log(dataset: str, settings: CasecastSettings, report: dict[str, dict[str, Any]],

@@ -160,7 +160,8 @@ def summary(result: TrainResult) -> str:
         f"{' @champion' if result.champion else ''} in {result.seconds:.0f}s "
         f"(final fit {result.fit_seconds:.0f}s); validation "
         f"macro-F1 {v['macro_f1']:.3f} (majority {v['majority_macro_f1']:.3f}), "
-        f"ROC-AUC {auc}, ECE {v['ece']:.3f} on {v['n']} cases"
+        f"ROC-AUC {auc}, ECE {v['ece']:.3f} (calibrated would show "
+        f"{v['ece_if_calibrated']:.3f}) on {v['n']} cases"
         + (
             f"; violated articles micro-F1 {v['article_micro_f1']:.3f}"
             if "article_micro_f1" in v

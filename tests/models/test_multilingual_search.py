@@ -3,6 +3,7 @@ queries written in Kazakh, Russian or English find the decision they describe.""
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from data.datasets import get_dataset, load_corpus, written_queries
@@ -81,3 +82,23 @@ def test_words_cross_no_language_but_stems_join_forms(index, queries):
     hits = index.search_text(unwritten_form, k=40, mode="keyword")
     found = [" ".join(index.case(h.case.case_id)[1]).lower() for h in hits]
     assert len(found) >= 5 and all("маков" in t and "солом" in t for t in found)
+
+
+def test_the_written_queries_report_gives_each_figure_its_standard_error(index, queries, corpus):
+    from training.retrieval import REFERENCE, evaluate_written_queries, standard_error
+
+    texts = {r.case_id: r.text for r in corpus.records}
+    report = evaluate_written_queries(index, queries, texts, "ru", "russian")
+    assert set(report) == {"ru", "kk", "en"}
+    for lang, modes in report.items():
+        for mode, figures in modes.items():
+            recall, se = figures["recall_at_10"], figures["recall_at_10_se"]
+            assert figures["n_queries"] == len(queries)
+            # Each query finds its one decision or not: the binomial standard error.
+            binomial = np.sqrt(recall * (1 - recall) / (len(queries) - 1))
+            assert se == pytest.approx(binomial), (lang, mode)
+            if lang != "ru" and figures["recall_vs_document_language"] is not None:
+                assert 0 <= figures["recall_vs_document_language_se"] < 1
+    # BM25 cannot cross languages: English words find no Russian decision.
+    assert report["en"][REFERENCE]["recall_at_10"] <= 0.2
+    assert standard_error([1.0, 1.0, 1.0]) == 0.0

@@ -3,6 +3,7 @@ import pytest
 
 from training.metrics import (
     classification_report,
+    ece_if_calibrated,
     expected_calibration_error,
     multilabel_report,
 )
@@ -41,3 +42,27 @@ def test_multilabel_report_counts_micro_and_macro_f1():
 def test_multilabel_report_with_one_label_is_not_read_as_binary_classes():
     report = multilabel_report([["6"], []], [["6"], ["6"]], ["6"])
     assert list(report["per_label"]) == ["6"] and report["per_label"]["6"]["f1"] == 2 / 3
+
+
+def test_ece_if_calibrated_is_what_calibrated_outcomes_score_and_shrinks_with_cases():
+    rng = np.random.default_rng(1)
+    confidence = rng.uniform(0.3, 0.9, 256)
+    noise, noise_90 = ece_if_calibrated(confidence)
+    # Outcomes drawn at the confidences themselves: a perfectly calibrated model's ECE.
+    drawn = [
+        expected_calibration_error(confidence, rng.random(256) < confidence) for _ in range(300)
+    ]
+    assert noise == pytest.approx(np.mean(drawn), rel=0.1)
+    assert noise < noise_90 < 2 * noise
+    assert noise > 0.03  # on 256 cases sampling noise alone is several points of ECE
+    many, _ = ece_if_calibrated(np.tile(confidence, 16))
+    assert many == pytest.approx(noise / 4, rel=0.35)  # about 1 / sqrt(n)
+    assert ece_if_calibrated(np.ones(50)) == (0.0, 0.0)  # certain and right: no noise
+
+
+def test_report_gives_the_noise_beside_the_ece():
+    truth = ["a", "b"] * 100
+    proba = np.tile([[0.6, 0.4], [0.3, 0.7]], (100, 1))
+    report = classification_report(truth, proba, ["a", "b"], None)
+    assert report["ece"] == pytest.approx(0.35)  # right every time at 0.6 and 0.7
+    assert 0.0 < report["ece_if_calibrated"] < report["ece_if_calibrated_90"] < 0.1
