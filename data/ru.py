@@ -43,6 +43,14 @@ LABELS = {
 }
 OTHER = "other"
 CLASSES = (*LABELS.values(), OTHER)
+# What each code lets a court decide: administrative arrest is a penalty of the Code of
+# Administrative Offences alone (КоАП ст. 3.2, 3.9), imprisonment, suspended or not, of the
+# Criminal Code alone (УК ст. 44, 56, 73). Fines, compulsory works ("other") and termination
+# are in both. A model gives the rest no probability.
+OUTCOMES_BY_PROCEEDING = {
+    "administrative": ("administrative_arrest", "fine", "terminated", OTHER),
+    "criminal": ("imprisonment", "suspended_imprisonment", "fine", "terminated", OTHER),
+}
 FIELD_LABELS = {
     "proceeding": "Kind of proceeding",
     "year": "Year of the decision",

@@ -50,6 +50,7 @@ def make_estimator(settings: CasecastSettings, spec: DatasetSpec) -> CaseOutcome
         time_column=spec.time_field,
         language=spec.language,
         stemmer=spec.stemmer,
+        allowed_outcomes=spec.allowed_outcomes or None,
     )
     return estimator.set_params(**spec.model_params)
 

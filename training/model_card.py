@@ -170,6 +170,7 @@ def model_card(
     groups = group_metrics(
         spec, corpus.records, corpus.labels(), probabilities, classes, spec.positive_class
     )
+    excluded = ruled_out(estimator)
     about = {
         "data set": spec.description,
         "task": f"{spec.task}: {', '.join(classes)}",
@@ -183,6 +184,8 @@ def model_card(
         "cases scored": report["n"],
         "data fingerprint": corpus.fingerprint(),
     }
+    if excluded:
+        about["outcomes the law rules out"] = excluded
     keys = ("n", "macro_f1", "accuracy", "roc_auc", "brier", "ece", "ece_if_calibrated",
             "majority_class", "majority_macro_f1", "majority_accuracy")  # fmt: skip
     scores = {k: report[k] for k in keys}
@@ -205,3 +208,18 @@ def model_card(
     )
     markdown = render_card(title, about, report, groups, reliability_png, spec.positive_class)
     return CardOutput(markdown, card)
+
+
+def ruled_out(estimator: CaseOutcomeClassifier) -> str:
+    """The classes each field value rules out, as the model applies them ("" if none)."""
+    rules = getattr(estimator, "allowed_outcomes_", None)
+    if rules is None:
+        return ""
+    classes = [str(c) for c in estimator.classes_]
+    parts = [
+        f"{field}={value}: {', '.join(excluded)}"
+        for field, by_value in rules.rules.items()
+        for value, allowed in by_value.items()
+        if (excluded := [c for c in classes if c not in allowed])
+    ]
+    return "; ".join(parts)

@@ -66,11 +66,14 @@ class TemperatureCalibrator(BaseEstimator):
         truth: np.ndarray,
         training_mix: np.ndarray | None = None,
         holdout_from: int | None = None,
+        decisions: np.ndarray | None = None,
     ) -> TemperatureCalibrator:
         """Learn on the hold-out's ``log_proba`` and true class codes ``truth``.
 
         ``training_mix`` is the class mix an unbalanced model's probabilities answer for (its
-        training cases'); ``holdout_from`` the hold-out's first year, for the record.
+        training cases'); ``holdout_from`` the hold-out's first year, for the record;
+        ``decisions`` the classes the model decides for the hold-out where they are not the
+        argmax of ``log_proba`` (outcomes a case's fields rule out).
         """
         n_classes = log_proba.shape[1]
         counts = np.bincount(truth, minlength=n_classes).astype(float)
@@ -84,7 +87,8 @@ class TemperatureCalibrator(BaseEstimator):
         self.holdout_cases_ = len(truth)
         # How often the model decides each class for each true class on cases it did not
         # see, and the cases each row was counted on (their noise enters the mix's error).
-        self.decision_rates_ = decision_rates(truth, log_proba.argmax(axis=1), n_classes)
+        decided = log_proba.argmax(axis=1) if decisions is None else decisions
+        self.decision_rates_ = decision_rates(truth, decided, n_classes)
         self.holdout_class_cases_ = counts.astype(int)
         if self.balanced or training_mix is None:
             self.reference_mix_ = np.full(n_classes, 1 / n_classes)

@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from features.embedding import SentenceEmbedder
 from models.class_mix import ClassMix
+from models.outcome.allowed import AllowedOutcomes
 from models.outcome.articles import ArticleEstimate, ArticleHeads
 from models.outcome.calibration import TemperatureCalibrator, latest_holdout, time_order
 from models.outcome.cases import CasePreparer, PreparedCases, input_frame
@@ -56,7 +57,9 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
     words); ``language`` of the texts: sections that state the outcome are taken out of
     texts in languages that have a section parser (Russian). Learners: the ``*_C`` penalties,
     ``tree_features`` (0 = no trees), ``tree_estimators`` and further LightGBM settings in
-    ``tree_params``; ``article_C`` for the article heads. ``n_jobs`` workers fit side by side.
+    ``tree_params``; ``article_C`` for the article heads. ``allowed_outcomes`` ({field:
+    {value: classes}}) names the classes the law allows a case with that value (a kind of
+    proceeding); the others get no probability. ``n_jobs`` workers fit side by side.
     """
 
     def __init__(
@@ -86,6 +89,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         class_weight: str | None = "balanced",
         n_folds: int = 5,
         calibration_fraction: float = 0.2,
+        allowed_outcomes: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
         random_state: int = 0,
         n_jobs: int = 2,
     ) -> None:
@@ -114,6 +118,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.n_folds = n_folds
         self.calibration_fraction = calibration_fraction
+        self.allowed_outcomes = allowed_outcomes
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -146,6 +151,9 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             n_jobs=self.n_jobs,
         )
         matrices = self.features_.fit_transform(cases)
+        self.allowed_outcomes_ = AllowedOutcomes.from_rules(
+            self.allowed_outcomes or {}, self.features_, self.classes_
+        )
         target = np.searchsorted(self.classes_, labels)
         self.stack_ = StackedCaseClassifier(
             text_C=self.text_C,
@@ -201,11 +209,15 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             when = pd.to_numeric(inputs[self.time_column], errors="coerce").iloc[later].min()
             first = None if pd.isna(when) else int(when)
         n_classes = len(self.classes_)
+        decisions = self.allowed_outcomes_.apply(
+            softmax(log_proba, axis=1), matrices.structured[later]
+        ).argmax(axis=1)
         self.calibration_ = TemperatureCalibrator(balanced=self._balanced).fit(
             log_proba,
             target[later],
             training_mix=np.bincount(target, minlength=n_classes) / len(target),
             holdout_from=first,
+            decisions=decisions,
         )
 
     # -- inference --------------------------------------------------------------------------
@@ -296,8 +308,12 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
     def _proba(self, m: CaseMatrices) -> np.ndarray:
         log_proba = self.stack_.predict_log_proba(m)
         if self.calibration_ is None:
-            return softmax(log_proba, axis=1)
-        return self.calibration_.transform(log_proba)
+            proba = softmax(log_proba, axis=1)
+        else:
+            proba = self.calibration_.transform(log_proba)
+        # Models of an earlier build have no rules: every class stays possible.
+        allowed = getattr(self, "allowed_outcomes_", None)
+        return proba if allowed is None else allowed.apply(proba, m.structured)
 
     def _preparer(self) -> CasePreparer:
         return CasePreparer(

@@ -228,7 +228,10 @@ function uncertainty(answer, model) {
 }
 
 function probabilityBars(answer, spread) {
-  const rows = [...answer.probabilities].sort((a, b) => b.probability - a.probability);
+  // An outcome at exactly 0 is one the law rules out for this case (the model card names
+  // them): no bar, as no band of uncertainty reaches it.
+  const rows = answer.probabilities.filter((row) => row.probability > 0)
+    .sort((a, b) => b.probability - a.probability);
   return el('ul', { class: 'bars' }, rows.map((row) => {
     const low = Math.max(0, row.probability - spread);
     const high = Math.min(1, row.probability + spread);
@@ -336,6 +339,18 @@ function factorList(reasons) {
     el('li', {}, t('factors.line', { field: fieldName(r.feature), value: r.value ?? '—', effect: effectText(r.effect) })))));
 }
 
+function readFieldsLine(answer, model, fields) {
+  // Fields the model read that the form left empty: a pasted decision's introduction stated
+  // them (Russian: the charge, the prior record). Said, so a reader can check them.
+  const read = Object.entries(answer.fields ?? {}).filter(([name]) => !(name in fields));
+  if (!read.length) return null;
+  const named = read.map(([name, value]) => {
+    const label = allowedValues(model, name).find(([code]) => code === String(value))?.[1];
+    return `${fieldName(name)}: ${label && label !== String(value) ? `${label} (${value})` : value}`;
+  });
+  return el('p', { id: 'read-fields' }, t('result.read_fields', { fields: named.join('; ') }));
+}
+
 function articleLine(answer) {
   if (!answer.articles?.length) return null;
   const likely = answer.articles.filter((a) => a.predicted || a.probability >= 0.3)
@@ -351,6 +366,7 @@ function renderPrediction(answer, model, text, fields) {
     probabilityBars(answer, spread),
     trackSentence(answer.track_record),
     groupSentences(answer.group_record),
+    readFieldsLine(answer, model, fields),
     articleLine(answer),
     el('h3', {}, t('reasons.heading')),
     markedText(text, answer.reasons, answer.label),

@@ -262,3 +262,60 @@ def test_a_data_scientist_with_a_key_sees_the_versions_with_dates_in_the_pages_l
     assert re.search(r"\d{4}\s*г\.", versions), versions  # a Russian date, not an ISO string
     shot(page, "data-scientist-versions-ru")
     context.close()
+
+
+RUSSIAN_TRAINING_CASES = 200  # the file's first: administrative rulings on public assemblies
+
+
+@pytest.fixture(scope="module")
+def russian_demo(tmp_path_factory, echr_dir, embedding_cache) -> Iterator[str]:
+    """A public demo of a Russian model and index trained by the CLI on the file's first
+    decisions (the English encoder: this is about the page, and it is fast)."""
+    from typer.testing import CliRunner
+
+    from training.cli import app
+
+    home = tmp_path_factory.mktemp("casecast-ru-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CASECAST_HOME", str(home))
+        patch.setenv("CASECAST_DATA_DIR", str(echr_dir.parent))
+        patch.setenv("CASECAST_EMBEDDING_CACHE", str(embedding_cache))
+        patch.setenv("CASECAST_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        for command in ("train", "index"):
+            limit = str(RUSSIAN_TRAINING_CASES)
+            result = CliRunner().invoke(app, [command, "--dataset", "ru", "--limit", limit])
+            assert result.exit_code == 0, result.output + repr(result.exception)
+        with serving(serving_settings(home, public_demo=True, datasets=["ru"])) as url:
+            yield url
+
+
+def test_a_pasted_russian_decision_shows_what_its_introduction_states(browser, russian_demo):
+    """The charge and prior record the model read from a pasted ruling's introduction are
+    said on the page, in the page's language, with the value's name."""
+    from data import ru
+    from data.russian import case_particulars, introduction
+    from data.settings import DataSettings
+    from tests.conftest import read_raw_cases
+
+    path = DataSettings().resolved_data_dir() / ru.FOLDER / ru.FILE
+    unseen = read_raw_cases(path, RUSSIAN_TRAINING_CASES + 60)[RUSSIAN_TRAINING_CASES:]
+    case = next(c for c in unseen if all(case_particulars(introduction(c["text"])).values()))
+    stated = case_particulars(introduction(case["text"]))
+    context = browser.new_context(locale="ru-RU", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(russian_demo)
+    page.wait_for_selector("#field-charge")  # the form built from the Russian model's inputs
+    _predict(page, case["text"])
+    line = page.inner_text("#read-fields")
+    assert line.startswith("Взято из вводной части решения")
+    assert f"Обвинение (кодекс, статья, часть): {stated['charge']}" in line
+    record = ru.PRIOR_RECORD[stated["prior_record"]]
+    assert f"Судимость или прежние правонарушения: {record} ({stated['prior_record']})" in line
+    # A field typed in the form is the reader's own: not said to be read from the decision.
+    page.select_option("#field-prior_record", "no" if stated["prior_record"] == "yes" else "yes")
+    _predict(page, case["text"])
+    line = page.inner_text("#read-fields")
+    assert stated["charge"] in line and "Судимость" not in line
+    shot(page, "russian-decision-read-fields")
+    context.close()
