@@ -186,8 +186,8 @@ def evaluate_retrieval(
 ) -> None:
     """nDCG@10 and recall@100 of semantic, keyword and hybrid search on the current index."""
     from models.precedents import IndexUnavailableError
-    from training.retrieval import WRITTEN
     from training.retrieval import evaluate_retrieval as run
+    from training.retrieval import report_lines
 
     try:
         report = run(dataset, _settings(ctx), queries_from, n_queries, limit, log)
@@ -196,33 +196,8 @@ def evaluate_retrieval(
     if as_json:
         sys.stdout.write(json.dumps(report) + "\n")
         return
-    written = report.pop(WRITTEN, {})
-    # Figures with ± their standard errors over the queries (ratios: of the paired difference).
-    for mode, figures in report.items():
-        name = f"{mode} ({figures['fusion']})" if "fusion" in figures else mode
-        console.print(
-            f"{name:>20}: nDCG@10 {figures['ndcg_at_10']:.4f} ± {figures['ndcg_at_10_se']:.4f}  "
-            f"recall@100 {figures['recall_at_100']:.4f}"
-        )
-    for mode, figures in report.items():
-        if figures.get("ndcg_vs_reference") is not None:
-            console.print(
-                f"{mode} / reference BM25 (whole texts) nDCG@10: {figures['ndcg_vs_reference']:.3f}"
-                f" ± {figures['ndcg_vs_reference_se']:.3f}"
-            )
-    for lang, modes in written.items():
-        for mode, figures in modes.items():
-            ratio = figures.get("recall_vs_document_language")
-            console.print(
-                f"written {lang} {mode:>14}: recall@10 {figures['recall_at_10']:.3f} ± "
-                f"{figures['recall_at_10_se']:.3f}  nDCG@10 {figures['ndcg_at_10']:.3f}"
-                + (
-                    f"  ({ratio:.2f}x ± {figures['recall_vs_document_language_se']:.2f} the "
-                    "documents' language)"
-                    if ratio is not None
-                    else ""
-                )
-            )
+    for line in report_lines(report):
+        console.print(line)
 
 
 @app.command()

@@ -233,6 +233,39 @@ def evaluate_written_queries(
     return report
 
 
+def report_lines(report: dict[str, Any]) -> list[str]:
+    """The report as lines for a reader: each figure ± its standard error over the queries
+    (a ratio's: of the paired per-query differences)."""
+    automatic = {mode: figures for mode, figures in report.items() if mode != WRITTEN}
+    lines = []
+    for mode, figures in automatic.items():
+        name = f"{mode} ({figures['fusion']})" if "fusion" in figures else mode
+        lines.append(
+            f"{name:>20}: nDCG@10 {figures['ndcg_at_10']:.4f} ± {figures['ndcg_at_10_se']:.4f}  "
+            f"recall@100 {figures['recall_at_100']:.4f}"
+        )
+    lines += [
+        f"{mode} / reference BM25 (whole texts) nDCG@10: {figures['ndcg_vs_reference']:.3f}"
+        f" ± {figures['ndcg_vs_reference_se']:.3f}"
+        for mode, figures in automatic.items()
+        if figures.get("ndcg_vs_reference") is not None
+    ]
+    for lang, modes in report.get(WRITTEN, {}).items():
+        for mode, figures in modes.items():
+            ratio = figures.get("recall_vs_document_language")
+            lines.append(
+                f"written {lang} {mode:>14}: recall@10 {figures['recall_at_10']:.3f} ± "
+                f"{figures['recall_at_10_se']:.3f}  nDCG@10 {figures['ndcg_at_10']:.3f}"
+                + (
+                    f"  ({ratio:.2f}x ± {figures['recall_vs_document_language_se']:.2f} the "
+                    "documents' language)"
+                    if ratio is not None
+                    else ""
+                )
+            )
+    return lines
+
+
 def standard_error(values: Sequence[float]) -> float:
     """The standard error of the mean of per-query figures."""
     return float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0

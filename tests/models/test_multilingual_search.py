@@ -85,7 +85,13 @@ def test_words_cross_no_language_but_stems_join_forms(index, queries):
 
 
 def test_the_written_queries_report_gives_each_figure_its_standard_error(index, queries, corpus):
-    from training.retrieval import REFERENCE, evaluate_written_queries, standard_error
+    from training.retrieval import (
+        REFERENCE,
+        WRITTEN,
+        evaluate_written_queries,
+        report_lines,
+        standard_error,
+    )
 
     texts = {r.case_id: r.text for r in corpus.records}
     report = evaluate_written_queries(index, queries, texts, "ru", "russian")
@@ -102,3 +108,12 @@ def test_the_written_queries_report_gives_each_figure_its_standard_error(index, 
     # BM25 cannot cross languages: English words find no Russian decision.
     assert report["en"][REFERENCE]["recall_at_10"] <= 0.2
     assert standard_error([1.0, 1.0, 1.0]) == 0.0
+    # As a reader sees it: each figure with its error, each language beside Russian's.
+    lines = report_lines({WRITTEN: report})
+    assert len(lines) == 3 * len(report["ru"])
+    en = report["en"]["semantic"]
+    assert (
+        f"written en       semantic: recall@10 {en['recall_at_10']:.3f} ± "
+        f"{en['recall_at_10_se']:.3f}" in lines[0]
+    )
+    assert all("the documents' language" in line for line in lines if "written ru" not in line)
