@@ -14,14 +14,23 @@ def expected_calibration_error(
     confidence: np.ndarray, correct: np.ndarray, bins: int = 10
 ) -> float:
     """ECE over equal-width confidence bins (top-label confidence vs. accuracy)."""
+    return float(_binned_gaps(np.asarray(confidence, dtype=float), correct, bins)[0])
+
+
+def _confidence_bins(confidence: np.ndarray, bins: int = 10) -> np.ndarray:
+    """Each confidence's equal-width bin, 0 to ``bins - 1`` (1.0 in the last)."""
     edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            total += inside.mean() * abs(confidence[inside].mean() - correct[inside].mean())
-    return float(total)
+    return np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+
+
+def _binned_gaps(confidence: np.ndarray, correct: np.ndarray, bins: int) -> np.ndarray:
+    """ECE of each row of ``correct`` (one row, or one per draw) at these confidences: per
+    bin, |sum of confidences - correct count| / n, summed over the bins."""
+    if not len(confidence):
+        return np.zeros(np.atleast_2d(correct).shape[0])
+    in_bin = np.eye(bins)[_confidence_bins(confidence, bins)]
+    hits = np.atleast_2d(np.asarray(correct, dtype=float)) @ in_bin
+    return np.abs(confidence @ in_bin - hits).sum(axis=1) / len(confidence)
 
 
 def ece_if_calibrated(
@@ -34,12 +43,8 @@ def ece_if_calibrated(
     confidence = np.asarray(confidence, dtype=float)
     if not len(confidence):
         return 0.0, 0.0
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    in_bin = np.eye(bins)[np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)]
     rng = np.random.default_rng(seed)
-    correct = (rng.random((draws, len(confidence))) < confidence).astype(float)
-    # Per draw and bin: |sum of confidences - correct count| / n is that bin's ECE term.
-    errors = np.abs(confidence @ in_bin - correct @ in_bin).sum(axis=1) / len(confidence)
+    errors = _binned_gaps(confidence, rng.random((draws, len(confidence))) < confidence, bins)
     return float(errors.mean()), float(np.quantile(errors, 0.9))
 
 
@@ -178,8 +183,7 @@ def reliability_figure(
         p = probabilities.max(axis=1)
         y = (np.asarray(classes)[probabilities.argmax(axis=1)] == truth).astype(float)
         x_label, y_label = "confidence of the predicted class", "observed accuracy"
-    edges = np.linspace(0, 1, 11)
-    which = np.clip(np.digitize(p, edges[1:-1]), 0, 9)
+    which = _confidence_bins(p, 10)
     centres, rates, counts = [], [], []
     for b in range(10):
         inside = which == b

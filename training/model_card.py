@@ -215,11 +215,5 @@ def ruled_out(estimator: CaseOutcomeClassifier) -> str:
     rules = getattr(estimator, "allowed_outcomes_", None)
     if rules is None:
         return ""
-    classes = [str(c) for c in estimator.classes_]
-    parts = [
-        f"{field}={value}: {', '.join(excluded)}"
-        for field, by_value in rules.rules.items()
-        for value, allowed in by_value.items()
-        if (excluded := [c for c in classes if c not in allowed])
-    ]
-    return "; ".join(parts)
+    excluded = rules.ruled_out(estimator.classes_)
+    return "; ".join(f"{name}: {', '.join(classes)}" for name, classes in excluded.items())

@@ -222,13 +222,16 @@ def evaluate_written_queries(
             if lang == language:
                 continue
             for mode, values in modes.items():
-                own = figures[language][mode]["recall"]
-                found = bool(np.mean(own))
+                own = report[language][mode]["recall_at_10"]
                 values["recall_vs_document_language"] = (
-                    values["recall_at_10"] / np.mean(own) if found else None
+                    values["recall_at_10"] / own if own else None
                 )
                 values["recall_vs_document_language_se"] = (
-                    paired_ratio_error(figures[lang][mode]["recall"], own) if found else None
+                    paired_ratio_error(
+                        figures[lang][mode]["recall"], figures[language][mode]["recall"]
+                    )
+                    if own
+                    else None
                 )
     return report
 

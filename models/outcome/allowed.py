@@ -17,7 +17,7 @@ class AllowedOutcomes:
 
     columns: np.ndarray  # positions in the structured block
     allowed: np.ndarray  # (len(columns), classes) booleans
-    rules: dict[str, dict[str, list[str]]]  # as declared, for the model card
+    names: tuple[str, ...]  # each column's "field=value"
 
     @classmethod
     def from_rules(
@@ -31,20 +31,30 @@ class AllowedOutcomes:
         A field the model does not read, or a value too rare to have a column, rules out
         nothing; a class the rules name that the training data lacks is ignored.
         """
-        names = features.structured_names()
+        structured = features.structured_names()
         known = [str(c) for c in classes]
-        columns, allowed = [], []
+        names, columns, allowed = [], [], []
         for field, by_value in rules.items():
             for value, outcomes in by_value.items():
                 name = f"{field}={value}"
-                if name in names:
-                    columns.append(names.index(name))
+                if name in structured:
+                    names.append(name)
+                    columns.append(structured.index(name))
                     allowed.append([c in set(map(str, outcomes)) for c in known])
         return cls(
             np.asarray(columns, dtype=int),
             np.asarray(allowed, dtype=bool).reshape(len(columns), len(known)),
-            {f: {v: list(map(str, o)) for v, o in by.items()} for f, by in rules.items()},
+            tuple(names),
         )
+
+    def ruled_out(self, classes: Sequence[str]) -> dict[str, list[str]]:
+        """For each value that rules any class out, those classes (``classes``: the model's,
+        in the order of the masks)."""
+        return {
+            name: [str(c) for c, ok in zip(classes, mask, strict=True) if not ok]
+            for name, mask in zip(self.names, self.allowed, strict=True)
+            if not mask.all()
+        }
 
     def apply(self, probabilities: np.ndarray, structured: np.ndarray) -> np.ndarray:
         """``probabilities`` with the classes a case's values rule out at zero, renormalised.
