@@ -11,6 +11,11 @@ the data set's own, and optionally another encoder:
         --variant "tfidf-only:use_embeddings=false" --variant "shipped:" \\
         --variant 'no intro particulars:categorical=["proceeding"]'
 
+``--fractions 0.25,0.5,0.75`` adds a learning curve: each variant fitted again on random
+shares of the earlier cases (``--repeats`` draws each), scored on the same later ones, to
+tell whether more decisions would help. Macro-F1 comes with its bootstrap standard error
+over the validation cases.
+
 Embeddings come from the shared cache (``CASECAST_EMBEDDING_CACHE``): fill it first with
 ``casecast index`` or ``casecast train`` so this measures models, not the encoder.
 """
@@ -27,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import sklearn.base
 from sklearn.metrics import accuracy_score, f1_score
 
 from data.datasets import get_dataset, load_corpus
@@ -72,6 +78,15 @@ def group_majority(groups_train: list[str], y_train: np.ndarray, groups_test: li
     )
 
 
+def macro_f1_standard_error(truth: np.ndarray, predicted: np.ndarray, draws: int = 1000,
+                            seed: int = 0) -> float:  # fmt: skip
+    """Bootstrap standard error of macro-F1 over the scored cases."""
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(truth), size=(draws, len(truth)))
+    scores = [f1_score(truth[p], predicted[p], average="macro", zero_division=0) for p in picks]
+    return float(np.std(scores, ddof=1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="ru")
@@ -83,7 +98,10 @@ def main() -> None:
         help="texts as the loader gives them, without the language's section parser (the "
         "inputs before the parser existed; set language=none in variants too)",
     )
+    parser.add_argument("--fractions", default="", help="shares of the earlier cases: 0.25,0.5")
+    parser.add_argument("--repeats", type=int, default=3, help="draws of each share")
     args = parser.parse_args()
+    fractions = [float(f) for f in args.fractions.split(",") if f]
 
     spec = get_dataset(args.dataset)
     base = CasecastSettings()
@@ -111,6 +129,7 @@ def main() -> None:
         (f"majority per {args.group}", f1_score(truth, by_group, average="macro"),
          accuracy_score(truth, by_group), None, None, 0.0),
     ]  # fmt: skip
+    curve: list[tuple[str, float, float, float]] = []
     for text in args.variant or ["shipped:"]:
         name, params, model = parse_variant(text)
         settings = base.model_copy(update={"embedding_model": model}) if model else base
@@ -124,7 +143,16 @@ def main() -> None:
         seconds = time.perf_counter() - started
         rows.append((name, report["macro_f1"], report["accuracy"], report["ece"],
                      report["ece_if_calibrated"], seconds))  # fmt: skip
-        print(f"  {name}: {estimator.embedder_.model_id_} {params} ({seconds:.0f} s)")
+        decided = np.asarray(estimator.classes_)[probabilities.argmax(axis=1)]
+        error = macro_f1_standard_error(truth, decided)
+        print(f"  {name}: {estimator.embedder_.model_id_} {params} ({seconds:.0f} s), "
+              f"macro-F1 {report['macro_f1']:.3f} ± {error:.3f}")  # fmt: skip
+        for fraction in fractions:
+            scores = [
+                _fit_share(estimator, frame, labels, earlier, later, fraction, seed)
+                for seed in range(args.repeats)
+            ]
+            curve.append((name, fraction, float(np.mean(scores)), float(np.std(scores))))
 
     # ECE if calibrated: what a perfectly calibrated model would show on these cases.
     print(f"\n{'variant':<28} {'macro-F1':>9} {'accuracy':>9} {'ECE':>7} "
@@ -134,6 +162,24 @@ def main() -> None:
         noise_text = f"{noise:.3f}" if noise is not None else "-"
         print(f"{name:<28} {macro_f1:>9.3f} {accuracy:>9.3f} {ece_text:>7} {noise_text:>14} "
               f"{seconds:>12.0f}")  # fmt: skip
+    if curve:
+        print(f"\nlearning curve ({args.repeats} draws a share; 1.0 is the row above)")
+        print(f"{'variant':<28} {'share':>6} {'cases':>6} {'macro-F1':>9} {'sd':>6}")
+        for name, fraction, mean, spread in curve:
+            cases = round(fraction * int(earlier.sum()))
+            print(f"{name:<28} {fraction:>6.2f} {cases:>6} {mean:>9.3f} {spread:>6.3f}")
+
+
+def _fit_share(estimator: Any, frame: pd.DataFrame, labels: np.ndarray, earlier: np.ndarray,
+               later: np.ndarray, fraction: float, seed: int) -> float:  # fmt: skip
+    """Macro-F1 on the later cases of the estimator refitted on a random share of the
+    earlier ones (the same temporal split, fewer decisions to learn from)."""
+    rng = np.random.default_rng(seed)
+    rows = np.flatnonzero(earlier)
+    chosen = np.sort(rng.choice(rows, size=round(fraction * len(rows)), replace=False))
+    share = sklearn.base.clone(estimator).fit(frame.iloc[chosen], labels[chosen])
+    decided = share.classes_[share.predict_proba(frame[later]).argmax(axis=1)]
+    return float(f1_score(labels[later], decided, average="macro", zero_division=0))
 
 
 if __name__ == "__main__":

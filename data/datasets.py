@@ -134,7 +134,7 @@ DATASETS: dict[str, DatasetSpec] = {
         model_params={"tree_features": 0},
         groups=ru.GROUPS,
         group_fields={
-            "proceeding": GroupField("proceeding"),
+            "proceeding": GroupField("proceeding", ru.PROCEEDINGS),
             "charge": GroupField("charge"),
             "prior_record": GroupField("prior record", ru.PRIOR_RECORD),
         },

@@ -58,6 +58,7 @@ FIELD_LABELS = {
     "prior_record": "Prior record",
     "judge": "Judge",
 }
+PROCEEDINGS = {"administrative": "administrative offence", "criminal": "criminal case"}
 PRIOR_RECORD = {"yes": "convicted or fined before", "no": "none stated"}
 JUDGE_FIELD = "judge"
 # "Судья ... Ярусова А.Н." or "в составе председательствующего судьи Будаевой С.В.": the name

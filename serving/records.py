@@ -64,10 +64,13 @@ def group_record(
     for name, grouping in card.group_fields.items():
         if fields.get(name) in (None, ""):
             continue
-        value = str(fields[name]).split(";")[0].strip()
-        value = grouping.values.get(value, value)  # a code's name
+        code = str(fields[name]).split(";")[0].strip()
+        value = grouping.values.get(code, code)  # a code's name
         kind = grouping.group
-        row = next((r for r in card.groups.get(kind, []) if r.group.upper() == value.upper()), None)
+        # A card groups by the value's name (SCOTUS issue areas) or by its code (Russian
+        # prior record): either finds the row.
+        spellings = {code.upper(), value.upper()}
+        row = next((r for r in card.groups.get(kind, []) if r.group.upper() in spellings), None)
         return _group_record(name, kind, value, row, card, validation_from)
     return None
 
@@ -96,7 +99,8 @@ def _group_record(
             f"None of {tested} had {kind} {value}: how it does on such cases is unknown."
         )
         return record
-    n, value = row.n, row.group
+    # The row's own spelling (AUT for aut), unless the row is the code of a named value.
+    n, value = row.n, row.group if row.group.upper() == value.upper() else value
     positive, predicted, observed = card.positive_class, row.mean_probability, row.observed_rate
     record.update(
         value=value,

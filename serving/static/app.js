@@ -140,12 +140,24 @@ function allowedValues(model, name) {
   return rows.map((row) => [row.group, row.group]);
 }
 
+// A coded value's name in the page's language, else the data set's own name, else the code.
+function valueName(model, name, code) {
+  const value = String(code);
+  return T[`value.${name}.${value}`] ?? allowedValues(model, name).find(([c]) => c === value)?.[1] ?? value;
+}
+
+// "name (code)" where the value has a name of its own, the code alone where it has none.
+function namedValue(model, name, code) {
+  const label = valueName(model, name, code);
+  return label === String(code) ? label : `${label} (${code})`;
+}
+
 function fieldInput(model, name, id) {
   const values = allowedValues(model, name);
   if (name === 'year') return el('input', { id, name, type: 'number', min: 1900, max: 2100, inputmode: 'numeric' });
   if (values.length) {
     return el('select', { id, name }, el('option', { value: '' }, '—'),
-      values.map(([code, label]) => el('option', { value: code }, label === code ? code : `${label} (${code})`)));
+      values.map(([code]) => el('option', { value: code }, namedValue(model, name, code))));
   }
   return el('input', { id, name });
 }
@@ -254,16 +266,19 @@ function trackSentence(record) {
   return el('p', { class: 'track' }, t(record.beats_majority ? 'result.track' : 'result.track_weak', vars));
 }
 
-function groupSentences(group) {
+function groupSentences(group, fields) {
   if (!group || !group.cases) return [];
-  const vars = { group: group.group, value: group.value, cases: integer.format(group.cases) };
+  // The group named as the form names its field; a coded value in the page's language.
+  const kind = group.field ? fieldName(group.field).toLocaleLowerCase(document.documentElement.lang || undefined) : group.group;
+  const value = T[`value.${group.field}.${fields?.[group.field]}`] ?? group.value;
+  const vars = { group: kind, value, cases: integer.format(group.cases) };
   if (group.too_few || group.accuracy == null) return [el('p', { class: 'track' }, t('result.group_few', vars))];
   const lines = [el('p', { class: 'track' }, t('result.group', {
     ...vars, accuracy: percent.format(group.accuracy), majority_accuracy: percent.format(group.majority_accuracy),
   }))];
   if (group.estimates === 'too high' || group.estimates === 'too low') {
     lines.push(el('p', { class: 'track' }, t(group.estimates === 'too high' ? 'result.group_high' : 'result.group_low', {
-      group: group.group, estimated: percent.format(group.mean_probability), observed: percent.format(group.observed_rate),
+      group: kind, estimated: percent.format(group.mean_probability), observed: percent.format(group.observed_rate),
     })));
   }
   return lines;
@@ -332,11 +347,11 @@ function reasonList(reasons, label) {
   }));
 }
 
-function factorList(reasons) {
+function factorList(reasons, model) {
   const factors = reasons.filter((r) => r.kind === 'feature');
   if (!factors.length) return null;
-  return el('div', {}, el('h3', {}, t('factors.heading')), el('ul', {}, factors.map((r) =>
-    el('li', {}, t('factors.line', { field: fieldName(r.feature), value: r.value ?? '—', effect: effectText(r.effect) })))));
+  return el('div', {}, el('h3', {}, t('factors.heading')), el('ul', {}, factors.map((r) => el('li', {},
+    t('factors.line', { field: fieldName(r.feature), value: r.value == null ? '—' : namedValue(model, r.feature, r.value), effect: effectText(r.effect) })))));
 }
 
 function readFieldsLine(answer, model, fields) {
@@ -344,10 +359,7 @@ function readFieldsLine(answer, model, fields) {
   // them (Russian: the charge, the prior record). Said, so a reader can check them.
   const read = Object.entries(answer.fields ?? {}).filter(([name]) => !(name in fields));
   if (!read.length) return null;
-  const named = read.map(([name, value]) => {
-    const label = allowedValues(model, name).find(([code]) => code === String(value))?.[1];
-    return `${fieldName(name)}: ${label && label !== String(value) ? `${label} (${value})` : value}`;
-  });
+  const named = read.map(([name, value]) => `${fieldName(name)}: ${namedValue(model, name, value)}`);
   return el('p', { id: 'read-fields' }, t('result.read_fields', { fields: named.join('; ') }));
 }
 
@@ -365,13 +377,13 @@ function renderPrediction(answer, model, text, fields) {
     el('h2', { id: 'result-heading', tabindex: '-1' }, `${t('result.heading')}: ${outcome(answer.label)} (${percent.format(answer.probability)})`),
     probabilityBars(answer, spread),
     trackSentence(answer.track_record),
-    groupSentences(answer.group_record),
+    groupSentences(answer.group_record, answer.fields),
     readFieldsLine(answer, model, fields),
     articleLine(answer),
     el('h3', {}, t('reasons.heading')),
     markedText(text, answer.reasons, answer.label),
     reasonList(answer.reasons, answer.label),
-    factorList(answer.reasons),
+    factorList(answer.reasons, model),
     whatIf(answer, model, text, fields),
     feedbackForm(answer.record_id),
     el('p', { class: 'muted small' }, t('result.model', { name: answer.model.name, version: answer.model.version })),
@@ -563,7 +575,7 @@ $('data-form').addEventListener('submit', async (event) => {
     } catch (error) {
       parts.push(el('p', { class: 'muted' }, error.status === 401 || error.status === 403 ? t('data.needs_key') : error.message));
     }
-    parts.push(groupTables(model.card));
+    parts.push(groupTables(model));
     const image = el('img', { alt: t('data.reliability'), class: 'reliability' });
     parts.push(el('figure', {}, image, el('figcaption', {}, t('data.reliability'))));
     target.replaceChildren(...parts.filter(Boolean));
@@ -598,14 +610,19 @@ function versionTable(versions) {
       el('td', {}, figure(v.metrics.val_macro_f1)), el('td', {}, figure(v.metrics.val_accuracy)), el('td', {}, figure(v.metrics.val_ece))))));
 }
 
-function groupTables(card) {
+function groupTables(model) {
+  const card = model?.card;
   if (!card?.groups) return null;
-  return el('div', {}, el('h3', {}, t('data.groups')), Object.entries(card.groups).map(([kind, rows]) =>
-    el('table', { class: 'groups' }, el('caption', {}, kind),
+  // A group formed from an input field is captioned and its values named as the form names them.
+  const fieldOf = (kind) => Object.entries(card.group_fields ?? {}).find(([, g]) => g.group === kind)?.[0];
+  return el('div', {}, el('h3', {}, t('data.groups')), Object.entries(card.groups).map(([kind, rows]) => {
+    const name = fieldOf(kind);
+    return el('table', { class: 'groups' }, el('caption', {}, name ? fieldName(name) : kind),
       el('thead', {}, el('tr', {}, [t('data.group'), t('data.cases'), t('data.accuracy'), t('data.majority'), t('data.ece')].map((h) => el('th', { scope: 'col' }, h)))),
-      el('tbody', {}, rows.map((row) => el('tr', {}, el('td', {}, row.group), el('td', {}, integer.format(row.n)),
+      el('tbody', {}, rows.map((row) => el('tr', {}, el('td', {}, name ? namedValue(model, name, row.group) : row.group), el('td', {}, integer.format(row.n)),
         row.too_few ? el('td', { colspan: 3 }, t('data.too_few'))
-          : [el('td', {}, figure(row.accuracy)), el('td', {}, figure(row.majority_accuracy)), el('td', {}, figure(row.ece))]))))));
+          : [el('td', {}, figure(row.accuracy)), el('td', {}, figure(row.majority_accuracy)), el('td', {}, figure(row.ece))]))));
+  }));
 }
 
 loadModel($('dataset').value);

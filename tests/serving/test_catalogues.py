@@ -75,3 +75,22 @@ def test_every_outcome_of_every_data_set_has_words_in_every_language():
             for label in spec.classes:
                 assert f"outcome.{label}" in strings, (language, spec.name, label)
             assert f"dataset.{spec.name}" in strings, (language, spec.name)
+
+
+def test_every_named_value_of_every_data_set_has_its_name_in_every_language():
+    """The form's lists, the factors and the group tables name coded values in the page's
+    language; the English catalogue names them as the data set's spec does."""
+    from data.datasets import DATASETS
+
+    english = catalogue("en")
+    named = [
+        (f"value.{name}.{code}", label)
+        for spec in DATASETS.values()
+        for name, grouping in spec.group_fields.items()
+        for code, label in grouping.values.items()
+    ]
+    assert len(named) > 14  # SCOTUS issue areas, Russian proceedings and records
+    for key, label in named:
+        assert english.get(key) == label, key
+        for language in LANGUAGES:
+            assert key in catalogue(language), (language, key)

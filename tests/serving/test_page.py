@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 
 from serving.app import create_app
+from serving.page import catalogue
 from tests.serving.conftest import serving_settings
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -239,7 +240,7 @@ def test_the_data_scientist_view_shows_the_champion_and_its_groups(page, demo):
     page.wait_for_selector("#data-result table")
     text = page.inner_text("#data-result")
     assert "casecast-echr-violation v1" in text and "Index served" in text
-    assert "respondent state" in text
+    assert "Respondent state" in text  # the group captioned as the form names its field
     shot(page, "data-scientist")
 
 
@@ -306,12 +307,16 @@ def test_a_pasted_russian_decision_shows_what_its_introduction_states(browser, r
     page = context.new_page()
     page.goto(russian_demo)
     page.wait_for_selector("#field-charge")  # the form built from the Russian model's inputs
+    kinds = page.inner_text("#field-proceeding")
+    assert "административное правонарушение (administrative)" in kinds
     _predict(page, case["text"])
     line = page.inner_text("#read-fields")
     assert line.startswith("Взято из вводной части решения")
     assert f"Обвинение (кодекс, статья, часть): {stated['charge']}" in line
-    record = ru.PRIOR_RECORD[stated["prior_record"]]
+    record = catalogue("ru")[f"value.prior_record.{stated['prior_record']}"]  # in Russian
     assert f"Судимость или прежние правонарушения: {record} ({stated['prior_record']})" in line
+    # The record on the case's own group names the group as the form names the field.
+    assert "той же категории «обвинение (кодекс, статья, часть)»" in page.inner_text(".result")
     # A field typed in the form is the reader's own: not said to be read from the decision.
     page.select_option("#field-prior_record", "no" if stated["prior_record"] == "yes" else "yes")
     _predict(page, case["text"])

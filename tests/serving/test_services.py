@@ -129,3 +129,16 @@ def test_a_multi_class_group_gets_accuracy_only():
         "On the 180 of the cases tested (from 2015 on) with proceeding criminal it was right "
         "55.0% of the time; always answering their most frequent outcome was right 41.0%."
     )
+
+
+def test_a_card_grouped_by_code_finds_the_group_of_a_named_value():
+    """The Russian card groups the prior record by its code; the record names the value."""
+    named = {"group": "prior record", "values": {"yes": "convicted or fined before"}}
+    card = {
+        "group_fields": {"prior_record": named},
+        "groups": {"prior record": [{"group": "yes", "n": 58, "accuracy": 0.62,
+                                     "majority_accuracy": 0.55, "too_few": False}]},
+    }  # fmt: skip
+    record = group_record(OutcomeModelCard.model_validate(card), {"prior_record": "yes"}, "2015")
+    assert record is not None and (record["cases"], record["accuracy"]) == (58, 0.62)
+    assert "with prior record convicted or fined before it was right 62.0%" in record["summary"]
