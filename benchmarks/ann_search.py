@@ -24,9 +24,9 @@ import time
 import faiss
 import numpy as np
 
-from models.precedents import IndexUnavailableError, PrecedentIndex
-from models.precedents.types import HNSW_EF_CONSTRUCTION, HNSW_M
-from models.settings import CasecastSettings
+from casecast.models.precedents import IndexUnavailableError, PrecedentIndex
+from casecast.models.precedents.types import HNSW_EF_CONSTRUCTION, HNSW_M
+from casecast.models.settings import CasecastSettings
 
 EF_SEARCH = (128, 256, 512, 1024)
 N_PROBE = (8, 16, 32, 64, 128)

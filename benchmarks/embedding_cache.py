@@ -12,10 +12,10 @@ import argparse
 import tempfile
 import time
 
-from data.datasets import load_corpus
-from features.chunking import ParagraphChunker
-from features.embedding import SentenceEmbedder
-from models.settings import CasecastSettings
+from casecast.data.datasets import load_corpus
+from casecast.features.chunking import ParagraphChunker
+from casecast.features.embedding import SentenceEmbedder
+from casecast.models.settings import CasecastSettings
 
 
 def main() -> None:

@@ -18,10 +18,10 @@ import time
 import numpy as np
 import torch
 
-from data.datasets import load_corpus
-from features.chunking import ParagraphChunker
-from features.embedding import SentenceEmbedder
-from models.settings import CasecastSettings
+from casecast.data.datasets import load_corpus
+from casecast.features.chunking import ParagraphChunker
+from casecast.features.embedding import SentenceEmbedder
+from casecast.models.settings import CasecastSettings
 
 FULL_ECHR_PASSAGES = 255_086  # every passage of the ECHR train/dev cases at 128 tokens
 

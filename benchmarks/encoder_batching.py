@@ -13,11 +13,11 @@ import argparse
 import threading
 import time
 
-from data.datasets import load_corpus
-from features import batching
-from features.chunking import ParagraphChunker
-from features.embedding import DEFAULT_MODEL, load_encoder
-from models.settings import CasecastSettings
+from casecast.data.datasets import load_corpus
+from casecast.features import batching
+from casecast.features.chunking import ParagraphChunker
+from casecast.features.embedding import DEFAULT_MODEL, load_encoder
+from casecast.models.settings import CasecastSettings
 
 
 def run(encoder, calls: list[list[str]]) -> float:

@@ -16,10 +16,15 @@ import argparse
 import os
 import time
 
-from data.datasets import load_corpus
-from features.chunking import ParagraphChunker
-from features.embedding import DEFAULT_MODEL, MULTILINGUAL_MODEL, SentenceEmbedder, load_encoder
-from models.settings import CasecastSettings
+from casecast.data.datasets import load_corpus
+from casecast.features.chunking import ParagraphChunker
+from casecast.features.embedding import (
+    DEFAULT_MODEL,
+    MULTILINGUAL_MODEL,
+    SentenceEmbedder,
+    load_encoder,
+)
+from casecast.models.settings import CasecastSettings
 
 
 def token_count(model: str, texts: list[str]) -> int:

@@ -29,17 +29,17 @@ import httpx
 import numpy as np
 import pandas as pd
 
-from data.datasets import load_corpus
-from data.schema import model_input
-from models.oversight import KeyStore
-from models.registry import (
+from casecast.data.datasets import load_corpus
+from casecast.data.schema import model_input
+from casecast.models.oversight import KeyStore
+from casecast.models.registry import (
     alias_uri,
     configure_tracking,
     load_pyfunc,
     promote,
     registered_model_name,
 )
-from models.settings import CasecastSettings
+from casecast.models.settings import CasecastSettings
 
 DATASET = "echr"
 
@@ -113,7 +113,7 @@ def free_port() -> int:
 
 
 def start_server(port: int, env: dict[str, str]) -> subprocess.Popen:
-    command = [sys.executable, "-m", "uvicorn", "serving.app:create_app", "--factory",
+    command = [sys.executable, "-m", "uvicorn", "casecast.serving.app:create_app", "--factory",
                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
     server = subprocess.Popen(command, env={**os.environ, **env}, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300

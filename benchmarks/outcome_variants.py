@@ -35,11 +35,11 @@ import pandas as pd
 import sklearn.base
 from sklearn.metrics import accuracy_score, f1_score
 
-from data.datasets import get_dataset, load_corpus
-from data.schema import Corpus, model_input
-from models.settings import CasecastSettings
-from training.fitting import make_estimator, temporal_split
-from training.metrics import classification_report
+from casecast.data.datasets import get_dataset, load_corpus
+from casecast.data.schema import Corpus, model_input
+from casecast.models.settings import CasecastSettings
+from casecast.training.fitting import make_estimator, temporal_split
+from casecast.training.metrics import classification_report
 
 # Commas between assignments, not inside a JSON list: categorical=["proceeding","charge"].
 _TOP_LEVEL_COMMA = re.compile(r",(?![^\[]*\])")

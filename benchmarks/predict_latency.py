@@ -17,11 +17,16 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from data.datasets import load_corpus
-from data.schema import model_input
-from features.chunking import spread_positions
-from models.registry import alias_uri, configure_tracking, load_pyfunc, registered_model_name
-from models.settings import CasecastSettings
+from casecast.data.datasets import load_corpus
+from casecast.data.schema import model_input
+from casecast.features.chunking import spread_positions
+from casecast.models.registry import (
+    alias_uri,
+    configure_tracking,
+    load_pyfunc,
+    registered_model_name,
+)
+from casecast.models.settings import CasecastSettings
 
 
 def timed(action: Callable[[], object], repeat: int) -> float:

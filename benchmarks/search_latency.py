@@ -16,10 +16,10 @@ import time
 
 import numpy as np
 
-from data.datasets import load_corpus
-from data.text import split_paragraphs
-from models.precedents import MAX_QUERY_PASSAGES, MODES, PrecedentIndex, SearchFilters
-from models.settings import CasecastSettings
+from casecast.data.datasets import load_corpus
+from casecast.data.text import split_paragraphs
+from casecast.models.precedents import MAX_QUERY_PASSAGES, MODES, PrecedentIndex, SearchFilters
+from casecast.models.settings import CasecastSettings
 
 
 def percentiles(seconds: list[float]) -> str:

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from data import echr, ru, scotus
-from data.fetch import fetch_echr
-from data.schema import CaseRecord, Corpus, DecidedCase
-from data.sections import PRE_DECISION, pre_decision_paragraphs
-from data.settings import DataSettings
+from casecast.data import echr, ru, scotus
+from casecast.data.fetch import fetch_echr
+from casecast.data.schema import CaseRecord, Corpus, DecidedCase
+from casecast.data.sections import PRE_DECISION, pre_decision_paragraphs
+from casecast.data.settings import DataSettings
 
 GroupOf = Callable[[CaseRecord], str | None]
 Relevance = Callable[[DecidedCase, DecidedCase], int]

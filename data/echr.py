@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from data.schema import CaseOutcome, CaseRecord, Corpus, DecidedCase, decade
+from casecast.data.schema import CaseOutcome, CaseRecord, Corpus, DecidedCase, decade
 
 DATASET = "echr"
 JURISDICTION = "ECtHR"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-from data import echr
+from casecast.data import echr
 
 CHUNK_BYTES = 1 << 20
 

@@ -18,8 +18,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from data.russian import case_particulars
-from data.schema import CaseOutcome, CaseRecord, Corpus, DecidedCase, decade
+from casecast.data.russian import case_particulars
+from casecast.data.schema import CaseOutcome, CaseRecord, Corpus, DecidedCase, decade
 
 DATASET = "ru"
 JURISDICTION = "Russian courts of general jurisdiction"

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from data.text import split_paragraphs
+from casecast.data.text import split_paragraphs
 
 INPUT_SECTIONS = ("facts", "evidence")
 SECTIONS = ("intro", "facts", "evidence", "reasoning", "legal_norms", "resolution")

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from data.schema import CaseOutcome, CaseRecord, Corpus, DecidedCase, decade
-from data.text import split_paragraphs, strip_html
+from casecast.data.schema import CaseOutcome, CaseRecord, Corpus, DecidedCase, decade
+from casecast.data.text import split_paragraphs, strip_html
 
 DATASET = "scotus"
 JURISDICTION = "US Supreme Court"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from data import russian
+from casecast.data import russian
 
 PRE_DECISION: dict[str, Callable[[Sequence[str]], list[str]]] = {
     "ru": russian.pre_decision_paragraphs,

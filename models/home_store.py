@@ -18,7 +18,7 @@ from pathlib import Path
 from mlflow.exceptions import MlflowException
 from mlflow.store.artifact.local_artifact_repo import LocalArtifactRepository
 
-from models.settings import HOME_ARTIFACT_SCHEME as SCHEME
+from casecast.models.settings import HOME_ARTIFACT_SCHEME as SCHEME
 
 SQLITE_PREFIX = "sqlite:///"
 

@@ -1,13 +1,15 @@
 """The MLflow pyfunc that is registered and served: raw case rows in, probabilities out.
 
-The logged model is self-contained: the code of ``data``, ``features`` and ``models`` travels
-in it (``code_paths``), its requirements are the pinned runtime packages (all on PyPI), and
-nothing of the training machine (cache path, device) is pickled. ``mlflow models serve``
-can serve it in an environment built from those requirements alone.
+The logged model is self-contained: the code of ``casecast.data``, ``casecast.features`` and
+``casecast.models`` travels in it (``code_paths``, as one ``casecast`` folder, so that only
+``casecast`` lands at the top of the model's path), its requirements are the pinned runtime
+packages (all on PyPI), and nothing of the training machine (cache path, device) is pickled.
+``mlflow models serve`` can serve it in an environment built from those requirements alone.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import warnings
 from collections.abc import Sequence
@@ -23,11 +25,11 @@ from mlflow.models import ModelSignature, infer_signature
 from mlflow.models.model import ModelInfo
 from mlflow.types import ColSpec, Schema
 
-import data
-import features
-import models
-from data.schema import TEXT_COLUMN
-from models.outcome import FORMAT_VERSION, ArticleEstimate, CaseOutcomeClassifier
+import casecast.data
+import casecast.features
+import casecast.models
+from casecast.data.schema import TEXT_COLUMN
+from casecast.models.outcome import FORMAT_VERSION, ArticleEstimate, CaseOutcomeClassifier
 
 ESTIMATOR_ARTIFACT = "estimator"
 DEFAULT_PARAMS: dict[str, Any] = {"explain": False, "top_k": 3}
@@ -53,17 +55,29 @@ EXAMPLE_TEXT = (
 )
 
 
+# The packages a logged model carries: what unpickling and running the estimator imports.
+CARRIED_PACKAGES = (casecast.data, casecast.features, casecast.models)
+RETRAIN = "retrain it with `casecast train` and promote the new version"
+
+
 class OutcomeModel(mlflow.pyfunc.PythonModel):
     """Wraps ``CaseOutcomeClassifier``; ``params={"explain": True}`` adds the reasons."""
 
     def load_context(self, context: Any) -> None:
-        estimator = joblib.load(context.artifacts[ESTIMATOR_ARTIFACT])
+        try:
+            estimator = joblib.load(context.artifacts[ESTIMATOR_ARTIFACT])
+        except (ModuleNotFoundError, AttributeError) as error:
+            # Models registered before casecast installed under one name pickled the classes
+            # as top-level `models.…`; they cannot be read as `casecast.models.…`.
+            raise ValueError(
+                f"this model's estimator cannot be read by this casecast ({error}): it was "
+                f"saved by an older version; {RETRAIN}"
+            ) from error
         found = getattr(estimator, "format_version_", None)
         if found != FORMAT_VERSION:
             raise ValueError(
                 f"this model was saved in format {found or 'unknown'} and this casecast reads "
-                f"format {FORMAT_VERSION}: retrain it with `casecast train` and promote the new "
-                "version"
+                f"format {FORMAT_VERSION}: {RETRAIN}"
             )
         self.estimator: CaseOutcomeClassifier = estimator
         self.estimator.embedder_.load()  # here, not on the first request
@@ -131,7 +145,7 @@ def log_outcome_model(
             name=name,
             python_model=OutcomeModel(),
             artifacts={ESTIMATOR_ARTIFACT: str(path)},
-            code_paths=[_package_dir(package) for package in (data, features, models)],
+            code_paths=[str(carried_code(Path(scratch)))],
             signature=signature,
             input_example=example,
             registered_model_name=registered_model_name,
@@ -151,5 +165,12 @@ def runtime_requirements() -> list[str]:
     return pins
 
 
-def _package_dir(package: Any) -> str:
-    return str(Path(package.__file__).parent)
+def carried_code(scratch: Path) -> Path:
+    """A ``casecast`` folder holding the carried packages' source (no caches), to log as the
+    model's code."""
+    root = scratch / "casecast"
+    for package in CARRIED_PACKAGES:
+        source = Path(package.__file__).parent
+        target = root / package.__name__.rsplit(".", 1)[-1]
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return root

@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.precedents import IndexManifest
-from models.settings import ARTIFACT_FOLDER, CasecastSettings, home_artifact_uri
+from casecast.models.precedents import IndexManifest
+from casecast.models.settings import ARTIFACT_FOLDER, CasecastSettings, home_artifact_uri
 
 CHAMPION = "champion"
 PREVIOUS = "previous"

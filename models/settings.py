@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
 
-from data.settings import DataSettings
-from features.embedding import DEFAULT_MODEL
+from casecast.data.settings import DataSettings
+from casecast.features.embedding import DEFAULT_MODEL
 
 ARTIFACT_FOLDER = "mlartifacts"
 # Artifacts addressed relative to the home (models/home_store.py resolves them).

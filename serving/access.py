@@ -21,8 +21,13 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import SQLAlchemyError
 
-from models.oversight import KeyRejectedError, KeyStore
-from serving.errors import ForbiddenError, RateLimitedError, UnauthorizedError, UnavailableError
+from casecast.models.oversight import KeyRejectedError, KeyStore
+from casecast.serving.errors import (
+    ForbiddenError,
+    RateLimitedError,
+    UnauthorizedError,
+    UnavailableError,
+)
 
 
 class Permission(StrEnum):

@@ -17,14 +17,14 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from features import batching
-from serving.errors import BodyLimitMiddleware, busy_response, install_error_handlers
-from serving.logs import REQUEST_ID, use_json_logs
-from serving.metrics import ServiceMetrics
-from serving.page import negotiate, render_page
-from serving.routes import admin, cases, documents, meta, precedents, predict, records
-from serving.services import Services
-from serving.settings import ServingSettings
+from casecast.features import batching
+from casecast.serving.errors import BodyLimitMiddleware, busy_response, install_error_handlers
+from casecast.serving.logs import REQUEST_ID, use_json_logs
+from casecast.serving.metrics import ServiceMetrics
+from casecast.serving.page import negotiate, render_page
+from casecast.serving.routes import admin, cases, documents, meta, precedents, predict, records
+from casecast.serving.services import Services
+from casecast.serving.settings import ServingSettings
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("casecast.serving")

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from serving.access import Permission, Principal, requires
-from serving.metrics import ServiceMetrics
-from serving.services import Services
-from serving.settings import ServingSettings
+from casecast.serving.access import Permission, Principal, requires
+from casecast.serving.metrics import ServiceMetrics
+from casecast.serving.services import Services
+from casecast.serving.settings import ServingSettings
 
 
 def get_services(request: Request) -> Services:

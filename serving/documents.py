@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from serving.errors import InvalidInputError, UnsupportedMediaError
+from casecast.serving.errors import InvalidInputError, UnsupportedMediaError
 
 PLAIN_ENCODINGS = ("utf-8", "utf-16", "cp1251")  # cp1251: Russian files from older systems
 

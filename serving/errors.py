@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from models.precedents import CaseNotIndexedError, IndexUnavailableError
-from models.registry import ModelNotAvailableError
+from casecast.models.precedents import CaseNotIndexedError, IndexUnavailableError
+from casecast.models.registry import ModelNotAvailableError
 
 log = logging.getLogger("casecast.serving")
 

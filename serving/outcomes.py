@@ -10,21 +10,21 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from data.datasets import get_dataset
-from data.schema import TEXT_COLUMN
-from data.sections import stated_particulars
-from models.card import CARD_ARTIFACT, OutcomeModelCard
-from models.registry import (
+from casecast.data.datasets import get_dataset
+from casecast.data.schema import TEXT_COLUMN
+from casecast.data.sections import stated_particulars
+from casecast.models.card import CARD_ARTIFACT, OutcomeModelCard
+from casecast.models.registry import (
     ModelNotAvailableError,
     ModelVersionInfo,
     load_pyfunc,
     resolve_version,
     run_json,
 )
-from serving.errors import InvalidInputError
-from serving.records import track_record
-from serving.schemas import ComponentChange
-from serving.wording import reason_sentence
+from casecast.serving.errors import InvalidInputError
+from casecast.serving.records import track_record
+from casecast.serving.schemas import ComponentChange
+from casecast.serving.wording import reason_sentence
 
 log = logging.getLogger("casecast.serving")
 _CASTS = {

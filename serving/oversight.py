@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from models.oversight import AuditEntry, AuditLedger, AuditRecord, KeyStore
-from models.oversight.audit import Kind
-from models.oversight.keys import ApiKey
-from serving.access import Permission, Principal, RateLimiter
-from serving.errors import InvalidInputError, NotFoundError, UnavailableError
-from serving.metrics import ServiceMetrics
-from serving.schemas import ApiKeyOut, AuditRecordOut, FeedbackOut, FeedbackRequest
-from serving.settings import ServingSettings
+from casecast.models.oversight import AuditEntry, AuditLedger, AuditRecord, KeyStore
+from casecast.models.oversight.audit import Kind
+from casecast.models.oversight.keys import ApiKey
+from casecast.serving.access import Permission, Principal, RateLimiter
+from casecast.serving.errors import InvalidInputError, NotFoundError, UnavailableError
+from casecast.serving.metrics import ServiceMetrics
+from casecast.serving.schemas import ApiKeyOut, AuditRecordOut, FeedbackOut, FeedbackRequest
+from casecast.serving.settings import ServingSettings
 
 log = logging.getLogger("casecast.serving")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.precedents import (
+from casecast.models.precedents import (
     BuildStatus,
     CaseSummary,
     IndexUnavailableError,
@@ -16,7 +16,7 @@ from models.precedents import (
     PrecedentIndex,
     read_statuses,
 )
-from serving.schemas import (
+from casecast.serving.schemas import (
     ComponentChange,
     IndexBuildHealth,
     PassageOut,

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from models.card import GroupScores, OutcomeModelCard
+from casecast.models.card import GroupScores, OutcomeModelCard
 
 
 def track_record(

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from models.card import OutcomeModelCard
+from casecast.models.card import OutcomeModelCard
 
 DatasetName = Annotated[
     str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$", examples=["echr"])

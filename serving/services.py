@@ -21,15 +21,15 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 
-from data.datasets import get_dataset
-from models.oversight import text_sha256
-from models.precedents import (
+from casecast.data.datasets import get_dataset
+from casecast.models.oversight import text_sha256
+from casecast.models.precedents import (
     IndexUnavailableError,
     Mode,
     PrecedentIndex,
     SearchFilters,
 )
-from models.registry import (
+from casecast.models.registry import (
     IndexPairing,
     alias_uri,
     configure_tracking,
@@ -38,14 +38,14 @@ from models.registry import (
     registered_model_name,
     run_bytes,
 )
-from serving.access import Principal
-from serving.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
-from serving.metrics import ServiceMetrics
-from serving.outcomes import OutcomeService
-from serving.oversight import OversightService, entry
-from serving.precedents import PrecedentService, case_fields, precedent_out
-from serving.records import group_record
-from serving.schemas import (
+from casecast.serving.access import Principal
+from casecast.serving.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
+from casecast.serving.metrics import ServiceMetrics
+from casecast.serving.outcomes import OutcomeService
+from casecast.serving.oversight import OversightService, entry
+from casecast.serving.precedents import PrecedentService, case_fields, precedent_out
+from casecast.serving.records import group_record
+from casecast.serving.schemas import (
     CaseResponse,
     ComponentChange,
     ComponentHealth,
@@ -64,7 +64,7 @@ from serving.schemas import (
     RegisteredVersion,
     TrackRecord,
 )
-from serving.settings import ServingSettings
+from casecast.serving.settings import ServingSettings
 
 log = logging.getLogger("casecast.serving")
 T = TypeVar("T")

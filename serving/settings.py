@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from models.precedents import MAX_QUERY_PASSAGES
-from models.registry import CHAMPION
-from models.settings import CasecastSettings
+from casecast.models.precedents import MAX_QUERY_PASSAGES
+from casecast.models.registry import CHAMPION
+from casecast.models.settings import CasecastSettings
 
 
 class ServingSettings(CasecastSettings):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from models.outcome.explain import shorten
+from casecast.models.outcome.explain import shorten
 
 SENTENCE_QUOTE_CHARS = 80
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from data.echr import FOLDER, SPLIT_FILES, read_split
-from data.schema import Corpus
-from data.settings import DataSettings
+from casecast.data.echr import FOLDER, SPLIT_FILES, read_split
+from casecast.data.schema import Corpus
+from casecast.data.settings import DataSettings
 
 # Enough cases for both sides of the 2011 temporal split, small enough for 2 CPU cores.
 CASES_PER_SPLIT = 150
@@ -67,7 +67,7 @@ def trained_home(
     tmp_path_factory: pytest.TempPathFactory, echr_dir: Path, embedding_cache: Path
 ) -> Iterator[Path]:
     """A casecast home in which `casecast train` and `casecast index` ran on real slices."""
-    from training.cli import app
+    from casecast.training.cli import app
 
     home = tmp_path_factory.mktemp("casecast-home")
     with pytest.MonkeyPatch.context() as patch:
@@ -133,8 +133,8 @@ FUSION_HELD_OUT_FROM = 2013
 
 
 def _fusion_training():
-    from data.echr import relevance
-    from models.precedents.fusion import FusionTraining
+    from casecast.data.echr import relevance
+    from casecast.models.precedents.fusion import FusionTraining
 
     # 30 queries cannot show a gain over RRF beyond two standard errors: this ranker is kept
     # whatever its validation year says (tests/models/test_fusion.py checks the rule itself).
@@ -157,9 +157,9 @@ def fused_index_root(
     tmp_path_factory: pytest.TempPathFactory, fusion_corpus: Corpus, embedding_cache: Path
 ) -> Path:
     """An index of ``fusion_corpus`` whose build fitted a fusion ranker."""
-    from features.chunking import ParagraphChunker
-    from features.embedding import SentenceEmbedder
-    from models.precedents import build_index
+    from casecast.features.chunking import ParagraphChunker
+    from casecast.features.embedding import SentenceEmbedder
+    from casecast.models.precedents import build_index
 
     root = tmp_path_factory.mktemp("fused")
     embedder = SentenceEmbedder(cache_dir=embedding_cache).fit()

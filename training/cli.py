@@ -13,10 +13,10 @@ from typing import Annotated, Any
 
 import typer
 
-from data.datasets import DATASETS, get_dataset
-from models.settings import CasecastSettings
-from training.oversight import audit_app, keys_app
-from training.progress import console
+from casecast.data.datasets import DATASETS, get_dataset
+from casecast.models.settings import CasecastSettings
+from casecast.training.oversight import audit_app, keys_app
+from casecast.training.progress import console
 
 app = typer.Typer(
     help="casecast: outcome predictions and similar precedents from past decisions.",
@@ -37,7 +37,7 @@ LimitOption = Annotated[
 FullOption = Annotated[
     bool, typer.Option("--full", help="embed every passage of every case (slow on CPU)")
 ]
-SERVER_FACTORY = "serving.app:create_app"
+SERVER_FACTORY = "casecast.serving.app:create_app"
 # The figures `casecast models` tabulates, in its columns' order.
 _TABLE_FIGURES = ("macro_f1", "accuracy", "majority_accuracy", "roc_auc", "ece")
 
@@ -45,7 +45,7 @@ _TABLE_FIGURES = ("macro_f1", "accuracy", "majority_accuracy", "roc_auc", "ece")
 @app.callback()
 def main(ctx: typer.Context) -> None:
     """Read the settings once and point MLflow at their store, for whichever command runs."""
-    from models.registry import configure_tracking
+    from casecast.models.registry import configure_tracking
 
     settings = CasecastSettings()
     console.print(f"[dim]casecast home: {settings.home}[/dim]")
@@ -106,8 +106,8 @@ def train(
     ] = None,
 ) -> None:
     """Train with a temporal validation; log and register in MLflow."""
-    from training.train import summary
-    from training.train import train as run_train
+    from casecast.training.train import summary
+    from casecast.training.train import train as run_train
 
     try:
         result = run_train(
@@ -129,8 +129,8 @@ def evaluate(
     log: Annotated[bool, typer.Option(help="log the evaluation as an MLflow run")] = True,
 ) -> None:
     """Score a registered model on any split file; report metrics beside the majority class."""
-    from models.registry import ModelNotAvailableError
-    from training.evaluate import evaluate as run_evaluate
+    from casecast.models.registry import ModelNotAvailableError
+    from casecast.training.evaluate import evaluate as run_evaluate
 
     try:
         report = run_evaluate(dataset, split, _settings(ctx), model_uri, limit, log)
@@ -159,7 +159,7 @@ def index(
     ] = True,
 ) -> None:
     """Build the precedent index (reusing cached embeddings) and make it current."""
-    from training.index import index as run_index
+    from casecast.training.index import index as run_index
 
     try:
         manifest = run_index(dataset, _settings(ctx, full), limit, fuse=fusion)
@@ -185,9 +185,9 @@ def evaluate_retrieval(
     log: Annotated[bool, typer.Option(help="log the evaluation as an MLflow run")] = True,
 ) -> None:
     """nDCG@10 and recall@100 of semantic, keyword and hybrid search on the current index."""
-    from models.precedents import IndexUnavailableError
-    from training.retrieval import evaluate_retrieval as run
-    from training.retrieval import report_lines
+    from casecast.models.precedents import IndexUnavailableError
+    from casecast.training.retrieval import evaluate_retrieval as run
+    from casecast.training.retrieval import report_lines
 
     try:
         report = run(dataset, _settings(ctx), queries_from, n_queries, limit, log)
@@ -210,9 +210,9 @@ def models(
     from rich.console import Console
     from rich.table import Table
 
-    from models.registry import ModelNotAvailableError
-    from training.model_card import score_text
-    from training.versions import version_table
+    from casecast.models.registry import ModelNotAvailableError
+    from casecast.training.model_card import score_text
+    from casecast.training.versions import version_table
 
     try:
         rows = version_table(dataset)
@@ -250,7 +250,7 @@ def promote(
     """Move the champion alias to a version; the old champion becomes `previous`."""
     from mlflow.exceptions import MlflowException
 
-    from training.versions import promote_version, version_rows
+    from casecast.training.versions import promote_version, version_rows
 
     try:
         old = promote_version(dataset, version)
@@ -268,7 +268,7 @@ def _validated_alike(*rows: dict[str, Any]) -> bool:
 
 def _comparison(new: dict[str, Any], old: dict[str, Any]) -> str:
     """One line: the two versions' validation figures, or why they do not compare."""
-    from training.model_card import score_text
+    from casecast.training.model_card import score_text
 
     if not _validated_alike(new, old):
         return "validated on different years or data: see `casecast models` before trusting either"
@@ -322,10 +322,10 @@ def up(
     ] = True,
 ) -> None:
     """The main job: find or fetch data, train if no champion, build the index, serve."""
-    from training.index import index as run_index
-    from training.train import summary
-    from training.train import train as run_train
-    from training.versions import has_champion
+    from casecast.training.index import index as run_index
+    from casecast.training.train import summary
+    from casecast.training.train import train as run_train
+    from casecast.training.versions import has_champion
 
     started = time.perf_counter()
     settings = _settings(ctx, full)
@@ -361,8 +361,8 @@ def _serve_full_profile(dataset: str, ctx: typer.Context) -> subprocess.Popen[by
     """Serve the full profile (every passage embedded) when it is built; else start building
     it in the background: the quick index answers meanwhile, and the server swaps the full
     one in when its build makes it CURRENT."""
-    from training.index import full_profile_log, full_profile_version, start_full_profile
-    from training.index import index as run_index
+    from casecast.training.index import full_profile_log, full_profile_version, start_full_profile
+    from casecast.training.index import index as run_index
 
     settings = _settings(ctx, full=True)
     version, built = full_profile_version(dataset, settings)
@@ -379,5 +379,5 @@ def _serve_full_profile(dataset: str, ctx: typer.Context) -> subprocess.Popen[by
     return child
 
 
-if __name__ == "__main__":  # `python -m training.cli`, as the background build runs it
+if __name__ == "__main__":  # `python -m casecast.training.cli`, as the background build runs it
     app()

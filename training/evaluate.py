@@ -8,21 +8,21 @@ from typing import Any
 import mlflow
 import pandas as pd
 
-from data.datasets import (
+from casecast.data.datasets import (
     get_dataset,
     read_split,
 )
-from data.schema import model_input
-from models.pyfunc import OutcomeModel
-from models.registry import (
+from casecast.data.schema import model_input
+from casecast.models.pyfunc import OutcomeModel
+from casecast.models.registry import (
     alias_uri,
     ensure_experiment,
     load_pyfunc,
     registered_model_name,
     run_text,
 )
-from models.settings import CasecastSettings
-from training.fitting import (
+from casecast.models.settings import CasecastSettings
+from casecast.training.fitting import (
     TRAINING_IDS,
     add_article_scores,
     at_estimated_mix,
@@ -30,12 +30,12 @@ from training.fitting import (
     embed_corpus,
     file_stem,
 )
-from training.metrics import (
+from casecast.training.metrics import (
     classification_report,
     reliability_figure,
 )
-from training.model_card import model_card
-from training.progress import console
+from casecast.training.model_card import model_card
+from casecast.training.progress import console
 
 
 def evaluate(

@@ -9,20 +9,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data.datasets import (
+from casecast.data.datasets import (
     DatasetSpec,
     model_fields,
 )
-from data.schema import Corpus
-from features.embedding import SentenceEmbedder
-from models.class_mix import MAX_MIX_ERROR
-from models.outcome import CaseOutcomeClassifier
-from models.settings import CasecastSettings
-from training.metrics import (
+from casecast.data.schema import Corpus
+from casecast.features.embedding import SentenceEmbedder
+from casecast.models.class_mix import MAX_MIX_ERROR
+from casecast.models.outcome import CaseOutcomeClassifier
+from casecast.models.settings import CasecastSettings
+from casecast.training.metrics import (
     calibration_scores,
     multilabel_report,
 )
-from training.progress import progress_bar
+from casecast.training.progress import progress_bar
 
 TRAINING_IDS = "training_case_ids.txt"
 

@@ -11,24 +11,24 @@ from pathlib import Path
 
 import mlflow
 
-from data.datasets import (
+from casecast.data.datasets import (
     DatasetSpec,
     get_dataset,
     load_corpus,
 )
-from data.schema import Corpus
-from features.chunking import ParagraphChunker
-from features.embedding import SentenceEmbedder
-from models.precedents import IndexManifest, build_index, index_version, is_complete
-from models.precedents.fusion import RANKER_INFO, FusionTraining, held_out_year
-from models.registry import (
+from casecast.data.schema import Corpus
+from casecast.features.chunking import ParagraphChunker
+from casecast.features.embedding import SentenceEmbedder
+from casecast.models.precedents import IndexManifest, build_index, index_version, is_complete
+from casecast.models.precedents.fusion import RANKER_INFO, FusionTraining, held_out_year
+from casecast.models.registry import (
     ensure_experiment,
     pair_index_with_champion,
 )
-from models.settings import CasecastSettings
-from training.fitting import make_embedder
-from training.progress import progress_bar
-from training.versions import model_name
+from casecast.models.settings import CasecastSettings
+from casecast.training.fitting import make_embedder
+from casecast.training.progress import progress_bar
+from casecast.training.versions import model_name
 
 
 def index(
@@ -150,7 +150,15 @@ def start_full_profile(
     embedding cache already holds."""
     log = full_profile_log(settings, dataset)
     log.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "training.cli", "index", "--dataset", dataset, "--full"]
+    command = [
+        sys.executable,
+        "-m",
+        "casecast.training.cli",
+        "index",
+        "--dataset",
+        dataset,
+        "--full",
+    ]
     if limit_per_split is not None:
         command += ["--limit", str(limit_per_split)]
     env = {**os.environ, "CASECAST_HOME": str(settings.home.resolve())}

@@ -14,11 +14,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from data.datasets import DatasetSpec
-from data.schema import CaseRecord, Corpus
-from models.card import CardGroupField, CardScores, GroupScores, OutcomeModelCard
-from models.outcome import CaseOutcomeClassifier
-from training.metrics import classification_report
+from casecast.data.datasets import DatasetSpec
+from casecast.data.schema import CaseRecord, Corpus
+from casecast.models.card import CardGroupField, CardScores, GroupScores, OutcomeModelCard
+from casecast.models.outcome import CaseOutcomeClassifier
+from casecast.training.metrics import classification_report
 
 MIN_GROUP = 30
 

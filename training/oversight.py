@@ -11,9 +11,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from models.oversight import ROLES, AuditLedger, KeyStore
-from models.settings import CasecastSettings
-from training.progress import console
+from casecast.models.oversight import ROLES, AuditLedger, KeyStore
+from casecast.models.settings import CasecastSettings
+from casecast.training.progress import console
 
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 audit_app = typer.Typer(help="Verify and export the audit log.", no_args_is_help=True)

@@ -28,14 +28,20 @@ from typing import Any
 import mlflow
 import numpy as np
 
-from data.datasets import DatasetSpec, WrittenQuery, get_dataset, load_corpus, written_queries
-from data.schema import Corpus
-from models.precedents import MODES, PrecedentIndex, SearchFilters
-from models.precedents.files import keyword_engine, query_tokens
-from models.precedents.fusion import held_out_year, judged_before, ndcg, temporal_queries
-from models.registry import ensure_experiment
-from models.settings import CasecastSettings
-from training.progress import console, progress_bar
+from casecast.data.datasets import (
+    DatasetSpec,
+    WrittenQuery,
+    get_dataset,
+    load_corpus,
+    written_queries,
+)
+from casecast.data.schema import Corpus
+from casecast.models.precedents import MODES, PrecedentIndex, SearchFilters
+from casecast.models.precedents.files import keyword_engine, query_tokens
+from casecast.models.precedents.fusion import held_out_year, judged_before, ndcg, temporal_queries
+from casecast.models.registry import ensure_experiment
+from casecast.models.settings import CasecastSettings
+from casecast.training.progress import console, progress_bar
 
 NDCG_AT, RECALL_AT = 10, 100
 REFERENCE = "reference_bm25"  # BM25 over the candidates' whole texts

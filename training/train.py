@@ -12,23 +12,23 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from data.datasets import (
+from casecast.data.datasets import (
     DatasetSpec,
     get_dataset,
     load_corpus,
     reads_judges,
 )
-from data.schema import TEXT_COLUMN, Corpus, model_input
-from models.card import CARD_ARTIFACT
-from models.outcome import CaseOutcomeClassifier
-from models.pyfunc import article_dicts, log_outcome_model
-from models.registry import (
+from casecast.data.schema import TEXT_COLUMN, Corpus, model_input
+from casecast.models.card import CARD_ARTIFACT
+from casecast.models.outcome import CaseOutcomeClassifier
+from casecast.models.pyfunc import article_dicts, log_outcome_model
+from casecast.models.registry import (
     ensure_experiment,
     promote,
     registered_model_name,
 )
-from models.settings import CasecastSettings
-from training.fitting import (
+from casecast.models.settings import CasecastSettings
+from casecast.training.fitting import (
     TRAINING_IDS,
     add_article_scores,
     at_estimated_mix,
@@ -38,13 +38,13 @@ from training.fitting import (
     rows_where,
     temporal_split,
 )
-from training.metrics import (
+from casecast.training.metrics import (
     classification_report,
     reliability_figure,
 )
-from training.model_card import model_card
-from training.progress import console
-from training.versions import name_has_champion
+from casecast.training.model_card import model_card
+from casecast.training.progress import console
+from casecast.training.versions import name_has_champion
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from data.datasets import (
+from casecast.data.datasets import (
     get_dataset,
 )
-from models.registry import (
+from casecast.models.registry import (
     CHAMPION,
     ModelNotAvailableError,
     ModelVersionInfo,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.outcome.features import CaseFeatures
+from casecast.models.outcome.features import CaseFeatures
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from models.outcome.learners import NBLogisticRegression
+from casecast.models.outcome.learners import NBLogisticRegression
 
 MIN_ARTICLE_CASES = 20
 

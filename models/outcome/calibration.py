@@ -12,14 +12,14 @@ from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from models.class_mix import (
+from casecast.models.class_mix import (
     ClassMix,
     class_mix_error,
     decision_rates,
     estimate_class_mix,
     reweight,
 )
-from models.outcome.stack import HoldoutSplit
+from casecast.models.outcome.stack import HoldoutSplit
 
 MIN_CALIBRATION_CASES = 40
 

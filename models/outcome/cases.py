@@ -11,11 +11,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from data.schema import TEXT_COLUMN
-from data.sections import pre_decision_paragraphs
-from data.text import split_paragraphs
-from features.chunking import Chunk, ParagraphChunker, spread_positions
-from features.embedding import SentenceEmbedder
+from casecast.data.schema import TEXT_COLUMN
+from casecast.data.sections import pre_decision_paragraphs
+from casecast.data.text import split_paragraphs
+from casecast.features.chunking import Chunk, ParagraphChunker, spread_positions
+from casecast.features.embedding import SentenceEmbedder
 
 
 @dataclass

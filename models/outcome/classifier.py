@@ -22,15 +22,15 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from features.embedding import SentenceEmbedder
-from models.class_mix import ClassMix
-from models.outcome.allowed import AllowedOutcomes
-from models.outcome.articles import ArticleEstimate, ArticleHeads
-from models.outcome.calibration import TemperatureCalibrator, latest_holdout, time_order
-from models.outcome.cases import CasePreparer, PreparedCases, input_frame
-from models.outcome.explain import Effect, OcclusionExplainer
-from models.outcome.features import CaseFeatures, CaseMatrices
-from models.outcome.stack import StackedCaseClassifier
+from casecast.features.embedding import SentenceEmbedder
+from casecast.models.class_mix import ClassMix
+from casecast.models.outcome.allowed import AllowedOutcomes
+from casecast.models.outcome.articles import ArticleEstimate, ArticleHeads
+from casecast.models.outcome.calibration import TemperatureCalibrator, latest_holdout, time_order
+from casecast.models.outcome.cases import CasePreparer, PreparedCases, input_frame
+from casecast.models.outcome.explain import Effect, OcclusionExplainer
+from casecast.models.outcome.features import CaseFeatures, CaseMatrices
+from casecast.models.outcome.stack import StackedCaseClassifier
 
 # Bumped when a fitted model's attributes change meaning: a model pickled by another format
 # is refused at load time with what to do, instead of failing on its first prediction.

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data.text import split_sentences
-from models.outcome.cases import PreparedCases, join_paragraphs
-from models.outcome.features import CaseFeatures, CaseMatrices
+from casecast.data.text import split_sentences
+from casecast.models.outcome.cases import PreparedCases, join_paragraphs
+from casecast.models.outcome.features import CaseFeatures, CaseMatrices
 
 MAX_EXPLAINED_PASSAGES = 200  # occlusion cost grows with the passages of a case
 EXCERPT_CHARS = 400

@@ -19,10 +19,10 @@ from sklearn.impute import SimpleImputer
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from features.pooling import pool
-from features.tabular import DelimitedOneHotEncoder
-from features.text import CharNgramTfidf, legal_tfidf
-from models.outcome.cases import PreparedCases
+from casecast.features.pooling import pool
+from casecast.features.tabular import DelimitedOneHotEncoder
+from casecast.features.text import CharNgramTfidf, legal_tfidf
+from casecast.models.outcome.cases import PreparedCases
 
 POOLINGS = ("mean", "max")
 

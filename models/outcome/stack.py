@@ -16,8 +16,8 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from models.outcome.features import CaseMatrices
-from models.outcome.learners import ChiSquaredTrees, NBLogisticRegression, class_scores
+from casecast.models.outcome.features import CaseMatrices
+from casecast.models.outcome.learners import ChiSquaredTrees, NBLogisticRegression, class_scores
 
 PARAGRAPH_POOLINGS = ("mean", "max", "min", "std", "q90", "q10")
 

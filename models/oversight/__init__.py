@@ -1,7 +1,7 @@
 """Human oversight of the models in use: who may ask (API keys and roles) and what was
 asked and answered (the hash-chained audit log). Shared by the server and the CLI."""
 
-from models.oversight.audit import (
+from casecast.models.oversight.audit import (
     AuditEntry,
     AuditLedger,
     AuditRecord,
@@ -9,7 +9,7 @@ from models.oversight.audit import (
     Verification,
     text_sha256,
 )
-from models.oversight.keys import ROLES, ApiKey, KeyRejectedError, KeyStore, Role
+from casecast.models.oversight.keys import ROLES, ApiKey, KeyRejectedError, KeyStore, Role
 
 __all__ = [
     "ROLES",

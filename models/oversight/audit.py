@@ -23,8 +23,8 @@ from typing import Any, Literal, TextIO
 
 from sqlalchemy import Connection, Engine, func, insert, select, text
 
-from models.oversight.database import audit_records, is_sqlite, open_database
-from models.oversight.keys import iso, utc_now
+from casecast.models.oversight.database import audit_records, is_sqlite, open_database
+from casecast.models.oversight.keys import iso, utc_now
 
 Kind = Literal["prediction", "search", "feedback"]
 GENESIS = "0" * 64

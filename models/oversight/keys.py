@@ -17,7 +17,7 @@ from typing import Literal, get_args
 
 from sqlalchemy import Engine, insert, select, update
 
-from models.oversight.database import api_keys, open_database
+from casecast.models.oversight.database import api_keys, open_database
 
 Role = Literal["claimant", "judge", "data-scientist", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from data.schema import PARAGRAPH_SEPARATOR, CaseOutcome, CaseRecord, Corpus
-from features.chunking import ParagraphChunker, spread_positions
-from features.embedding import SentenceEmbedder
-from models.precedents.files import (
+from casecast.data.schema import PARAGRAPH_SEPARATOR, CaseOutcome, CaseRecord, Corpus
+from casecast.features.chunking import ParagraphChunker, spread_positions
+from casecast.features.embedding import SentenceEmbedder
+from casecast.models.precedents.files import (
     is_complete,
     point_current,
     read_manifest,
@@ -26,11 +26,11 @@ from models.precedents.files import (
     write_keyword_index,
     write_lines,
 )
-from models.precedents.fusion import FusionTraining, fit_fusion
-from models.precedents.index import PrecedentIndex
-from models.precedents.languages import centred
-from models.precedents.progress import BuildReporter
-from models.precedents.types import (
+from casecast.models.precedents.fusion import FusionTraining, fit_fusion
+from casecast.models.precedents.index import PrecedentIndex
+from casecast.models.precedents.languages import centred
+from casecast.models.precedents.progress import BuildReporter
+from casecast.models.precedents.types import (
     ANN_MIN_PASSAGES,
     FORMAT,
     HNSW_M,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from models.precedents.types import CURRENT, HNSW_EF_CONSTRUCTION, HNSW_M, IndexManifest
+from casecast.models.precedents.types import CURRENT, HNSW_EF_CONSTRUCTION, HNSW_M, IndexManifest
 
 
 def write_lines(stem: Path, items: Iterable[Any]) -> None:

@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from data.schema import Corpus, DecidedCase
-from models.precedents.types import MAX_QUERY_PASSAGES, RRF_K, SearchFilters
+from casecast.data.schema import Corpus, DecidedCase
+from casecast.models.precedents.types import MAX_QUERY_PASSAGES, RRF_K, SearchFilters
 
 if TYPE_CHECKING:
-    from models.precedents.index import PrecedentIndex
+    from casecast.models.precedents.index import PrecedentIndex
 
 # Case-level signals a hybrid search computes, in feature order (index.py names them).
 SIGNALS = (

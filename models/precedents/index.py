@@ -45,13 +45,13 @@ from pathlib import Path
 
 import numpy as np
 
-from data.schema import PARAGRAPH_SEPARATOR
-from data.sections import pre_decision_paragraphs
-from data.text import split_paragraphs
-from features.chunking import Chunk, ParagraphChunker, spread_positions
-from features.embedding import Role, SentenceEmbedder
-from features.text import script_language
-from models.precedents.files import (
+from casecast.data.schema import PARAGRAPH_SEPARATOR
+from casecast.data.sections import pre_decision_paragraphs
+from casecast.data.text import split_paragraphs
+from casecast.features.chunking import Chunk, ParagraphChunker, spread_positions
+from casecast.features.embedding import Role, SentenceEmbedder
+from casecast.features.text import script_language
+from casecast.models.precedents.files import (
     load_ann_index,
     load_keyword_index,
     query_tokens,
@@ -59,9 +59,9 @@ from models.precedents.files import (
     read_manifest,
     word_tokens,
 )
-from models.precedents.fusion import FEATURES, FusionRanker, fusion_features
-from models.precedents.languages import QueryCentring
-from models.precedents.scoring import (
+from casecast.models.precedents.fusion import FEATURES, FusionRanker, fusion_features
+from casecast.models.precedents.languages import QueryCentring
+from casecast.models.precedents.scoring import (
     bm25_scores,
     case_centroids,
     case_top_scores,
@@ -69,7 +69,7 @@ from models.precedents.scoring import (
     normalized,
     reciprocal_rank_fusion,
 )
-from models.precedents.types import (
+from casecast.models.precedents.types import (
     ANN_CANDIDATES,
     CURRENT,
     FORMAT,

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from features.embedding import SentenceEmbedder
-from features.text import script_language
-from models.precedents.scoring import normalized
+from casecast.features.embedding import SentenceEmbedder
+from casecast.features.text import script_language
+from casecast.models.precedents.scoring import normalized
 
 LANGUAGE_ANCHORS = Path(__file__).with_name("language_anchors.json")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from models.precedents.types import RANK_DECAY, RRF_K
+from casecast.models.precedents.types import RANK_DECAY, RRF_K
 
 
 def inverted(values_per_case: Iterable[Iterable[str]]) -> dict[str, np.ndarray]:

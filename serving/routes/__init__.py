@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from serving.schemas import ErrorResponse
+from casecast.serving.schemas import ErrorResponse
 
 # Every route behind a key can answer these: no or a rejected key, a role without the
 # permission, a rate limit or the concurrency limit reached.

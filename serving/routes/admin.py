@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from serving.dependencies import KeyAdmin, ModelAdmin, ServicesDep
-from serving.routes import errors
-from serving.schemas import ApiKeyOut, DatasetName, RegisteredVersion, ReloadResponse
+from casecast.serving.dependencies import KeyAdmin, ModelAdmin, ServicesDep
+from casecast.serving.routes import errors
+from casecast.serving.schemas import ApiKeyOut, DatasetName, RegisteredVersion, ReloadResponse
 
 router = APIRouter(prefix="/v1/admin", tags=["administration"])
 

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from serving.dependencies import CaseReader, ServicesDep, SimilarCaller
-from serving.routes import errors
-from serving.schemas import CaseResponse, PrecedentOut
+from casecast.serving.dependencies import CaseReader, ServicesDep, SimilarCaller
+from casecast.serving.routes import errors
+from casecast.serving.schemas import CaseResponse, PrecedentOut
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 CaseId = Annotated[str, Path(min_length=1, max_length=64)]

@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from serving.dependencies import PredictCaller
-from serving.documents import extract_text
-from serving.routes import errors
-from serving.schemas import DocumentText
+from casecast.serving.dependencies import PredictCaller
+from casecast.serving.documents import extract_text
+from casecast.serving.routes import errors
+from casecast.serving.schemas import DocumentText
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 UPLOAD_PATH = "/v1/documents/text"

@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from serving.dependencies import CardReader, MetricsDep, ServicesDep
-from serving.routes import errors
-from serving.schemas import DatasetName, HealthResponse, ModelCard, ReadyResponse
+from casecast.serving.dependencies import CardReader, MetricsDep, ServicesDep
+from casecast.serving.routes import errors
+from casecast.serving.schemas import DatasetName, HealthResponse, ModelCard, ReadyResponse
 
 router = APIRouter(tags=["service"])
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from serving.dependencies import SearchCaller, ServicesDep
-from serving.routes import errors
-from serving.schemas import PrecedentSearchRequest, PrecedentSearchResponse
+from casecast.serving.dependencies import SearchCaller, ServicesDep
+from casecast.serving.routes import errors
+from casecast.serving.schemas import PrecedentSearchRequest, PrecedentSearchResponse
 
 router = APIRouter(prefix="/v1", tags=["precedents"])
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from serving.dependencies import PredictCaller, RequestIdDep, ServicesDep
-from serving.routes import errors
-from serving.schemas import PredictRequest, PredictResponse
+from casecast.serving.dependencies import PredictCaller, RequestIdDep, ServicesDep
+from casecast.serving.routes import errors
+from casecast.serving.schemas import PredictRequest, PredictResponse
 
 router = APIRouter(prefix="/v1", tags=["predictions"])
 

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from serving.dependencies import FeedbackGiver, RecordReader, ServicesDep
-from serving.routes import errors
-from serving.schemas import AuditRecordOut, FeedbackOut, FeedbackRequest
+from casecast.serving.dependencies import FeedbackGiver, RecordReader, ServicesDep
+from casecast.serving.routes import errors
+from casecast.serving.schemas import AuditRecordOut, FeedbackOut, FeedbackRequest
 
 router = APIRouter(prefix="/v1/predictions", tags=["records"])
 RecordId = Annotated[str, Path(min_length=1, max_length=64)]

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from data import ru
-from data.settings import DataSettings
+from casecast.data import ru
+from casecast.data.settings import DataSettings
 
 
 @pytest.fixture(scope="module")

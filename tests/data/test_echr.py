@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from data.echr import LEAKING_FIELDS, NO_VIOLATION, OUTCOME_FIELDS, VIOLATION, read_split
-from data.schema import TEXT_COLUMN, model_input
+from casecast.data.echr import LEAKING_FIELDS, NO_VIOLATION, OUTCOME_FIELDS, VIOLATION, read_split
+from casecast.data.schema import TEXT_COLUMN, model_input
 from tests.conftest import read_raw_cases
 
 

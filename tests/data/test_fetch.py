@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from data.datasets import get_dataset
-from data.echr import read_split
-from data.settings import DataSettings
+from casecast.data.datasets import get_dataset
+from casecast.data.echr import read_split
+from casecast.data.settings import DataSettings
 from tests.conftest import read_raw_cases
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from data import ru
-from data.datasets import get_dataset, model_fields
-from data.schema import model_input
-from data.settings import DataSettings
+from casecast.data import ru
+from casecast.data.datasets import get_dataset, model_fields
+from casecast.data.schema import model_input
+from casecast.data.settings import DataSettings
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,15 @@
 
 from collections import defaultdict
 
-from data.datasets import get_dataset, pre_decision_corpus
-from data.russian import SECTIONS, case_particulars, parse_decision, pre_decision_paragraphs
-from data.sections import pre_decision_paragraphs as by_language
-from data.sections import stated_particulars
+from casecast.data.datasets import get_dataset, pre_decision_corpus
+from casecast.data.russian import (
+    SECTIONS,
+    case_particulars,
+    parse_decision,
+    pre_decision_paragraphs,
+)
+from casecast.data.sections import pre_decision_paragraphs as by_language
+from casecast.data.sections import stated_particulars
 
 
 def _norm(text: str) -> str:
@@ -93,7 +98,7 @@ def test_an_account_of_facts_is_kept_whole():
 
 def test_every_russian_language_data_set_is_filtered(raw_cases, tmp_path):
     """Not only this data set: any corpus in Russian loses its outcome sections."""
-    from data.schema import CaseOutcome, CaseRecord, Corpus
+    from casecast.data.schema import CaseOutcome, CaseRecord, Corpus
 
     case = next(c for c in raw_cases if c["collection"] == "mitingi" and c["resolution"])
     whole = tuple(p for p in case["text"].split("\n") if p.strip())

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data import scotus
-from data.schema import TEXT_COLUMN, model_input
-from data.settings import DataSettings
+from casecast.data import scotus
+from casecast.data.schema import TEXT_COLUMN, model_input
+from casecast.data.settings import DataSettings
 
 LIMIT = 300
 

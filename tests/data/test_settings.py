@@ -3,7 +3,7 @@ working directory, else the per-user data folder."""
 
 from pathlib import Path
 
-from data.settings import HOME_FOLDER, PROJECT_ROOT, DataSettings, find_home
+from casecast.data.settings import HOME_FOLDER, PROJECT_ROOT, DataSettings, find_home
 
 
 def test_the_setting_wins(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-from data.text import split_paragraphs, split_sentences, strip_html
+from casecast.data.text import split_paragraphs, split_sentences, strip_html
 
 
 def test_sentences_split_at_ends_not_at_abbreviations_or_initials():

@@ -5,8 +5,8 @@ import threading
 import numpy as np
 import pytest
 
-from features import batching
-from features.embedding import DEFAULT_MODEL, load_encoder
+from casecast.features import batching
+from casecast.features.embedding import DEFAULT_MODEL, load_encoder
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 import pytest
 
-from features.chunking import ParagraphChunker, spread_positions, token_spans
+from casecast.features.chunking import ParagraphChunker, spread_positions, token_spans
 
 
 def test_short_paragraphs_merge_up_to_the_budget():

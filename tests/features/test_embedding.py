@@ -3,7 +3,7 @@ import pickle
 import numpy as np
 import pytest
 
-from features.embedding import EmbeddingCache, SentenceEmbedder, resolve_model
+from casecast.features.embedding import EmbeddingCache, SentenceEmbedder, resolve_model
 
 TEXTS = [
     "The applicant was held in pre-trial detention for four years.",

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from features.tabular import DelimitedOneHotEncoder
+from casecast.features.tabular import DelimitedOneHotEncoder
 
 
 def test_multi_valued_cells_set_several_columns():

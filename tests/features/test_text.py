@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer, strip_accents_unicode
 
-from data.schema import Corpus
-from features.text import CharNgramTfidf, legal_tfidf, strip_accents
+from casecast.data.schema import Corpus
+from casecast.features.text import CharNgramTfidf, legal_tfidf, strip_accents
 
 
 def test_strip_accents_matches_scikit_learn_on_real_judgments(train_slice: Corpus) -> None:
@@ -60,7 +60,7 @@ def test_char_ngram_tfidf_refuses_a_corpus_pruned_empty() -> None:
 def test_russian_stems_join_the_forms_of_a_word() -> None:
     import pickle
 
-    from features.text import StemmingTokenizer
+    from casecast.features.text import StemmingTokenizer
 
     tokenize = StemmingTokenizer("russian")
     assert tokenize("наркотического средства") == tokenize("наркотическое средство")
@@ -76,7 +76,7 @@ def test_russian_stems_join_the_forms_of_a_word() -> None:
 
 
 def test_script_language_tells_kazakh_russian_and_english_apart() -> None:
-    from features.text import script_language
+    from casecast.features.text import script_language
 
     assert script_language("Сот бас бостандығынан айыру түрінде жаза тағайындады.") == "kk"
     assert script_language("Суд назначил наказание в виде лишения свободы.") == "ru"

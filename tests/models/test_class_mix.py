@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from models.class_mix import (
+from casecast.models.class_mix import (
     MAX_MIX_ERROR,
     MIN_SHARE,
     class_mix_error,

@@ -7,21 +7,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data.echr import relevance as echr_relevance
-from data.schema import DecidedCase
-from features.chunking import ParagraphChunker
-from features.embedding import SentenceEmbedder
-from models.precedents import (
+from casecast.data.echr import relevance as echr_relevance
+from casecast.data.schema import DecidedCase
+from casecast.features.chunking import ParagraphChunker
+from casecast.features.embedding import SentenceEmbedder
+from casecast.models.precedents import (
     IndexUnavailableError,
     PrecedentIndex,
     SearchFilters,
     build_index,
     fusion,
 )
-from models.precedents.scoring import case_top_scores
+from casecast.models.precedents.scoring import case_top_scores
+from casecast.training.retrieval import ndcg
 from tests.conftest import FUSION_HELD_OUT_FROM as HELD_OUT_FROM
 from tests.conftest import FUSION_TRAINING as TRAINING
-from training.retrieval import ndcg
 
 
 @pytest.fixture(scope="module")

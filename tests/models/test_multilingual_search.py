@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data.datasets import get_dataset, load_corpus, written_queries
-from data.settings import DataSettings
-from features.chunking import ParagraphChunker
-from features.embedding import SentenceEmbedder
-from models.precedents import PrecedentIndex, build_index
+from casecast.data.datasets import get_dataset, load_corpus, written_queries
+from casecast.data.settings import DataSettings
+from casecast.features.chunking import ParagraphChunker
+from casecast.features.embedding import SentenceEmbedder
+from casecast.models.precedents import PrecedentIndex, build_index
 
 N_TARGETS, N_OTHERS = 12, 28
 
@@ -85,7 +85,7 @@ def test_words_cross_no_language_but_stems_join_forms(index, queries):
 
 
 def test_the_written_queries_report_gives_each_figure_its_standard_error(index, queries, corpus):
-    from training.retrieval import (
+    from casecast.training.retrieval import (
         REFERENCE,
         WRITTEN,
         evaluate_written_queries,

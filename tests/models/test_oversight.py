@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from models.oversight import AuditEntry, AuditLedger, KeyRejectedError, KeyStore
-from models.oversight.keys import _secret_hash
+from casecast.models.oversight import AuditEntry, AuditLedger, KeyRejectedError, KeyStore
+from casecast.models.oversight.keys import _secret_hash
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -4,10 +4,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data.echr import read_split
-from features.chunking import ParagraphChunker, spread_positions
-from features.embedding import SentenceEmbedder
-from models.precedents import (
+from casecast.data.echr import read_split
+from casecast.features.chunking import ParagraphChunker, spread_positions
+from casecast.features.embedding import SentenceEmbedder
+from casecast.models.precedents import (
     MAX_QUERY_PASSAGES,
     CaseNotIndexedError,
     IndexUnavailableError,
@@ -372,7 +372,7 @@ def test_a_build_records_how_far_it_came_and_that_it_finished(tmp_path, corpus, 
 def test_an_interrupted_build_says_so_and_resumes_from_the_cache(tmp_path, corpus, monkeypatch):
     """The embedding cache commits block by block: a build stopped after its first block
     embeds only the rest when started again."""
-    from features import embedding
+    from casecast.features import embedding
 
     monkeypatch.setattr(embedding, "_WRITE_BLOCK", 8)
     embedder = SentenceEmbedder(cache_dir=tmp_path / "cache").fit()

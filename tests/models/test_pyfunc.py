@@ -13,23 +13,29 @@ import mlflow
 import numpy as np
 import pytest
 
-from models.outcome import CaseOutcomeClassifier
-from models.pyfunc import ESTIMATOR_ARTIFACT, RUNTIME_PACKAGES, OutcomeModel
-from models.registry import ModelNotAvailableError, configure_tracking, load_pyfunc
-from models.settings import CasecastSettings
+from casecast.models.outcome import CaseOutcomeClassifier
+from casecast.models.pyfunc import ESTIMATOR_ARTIFACT, RUNTIME_PACKAGES, OutcomeModel
+from casecast.models.registry import ModelNotAvailableError, configure_tracking, load_pyfunc
+from casecast.models.settings import CasecastSettings
 
 CHAMPION = "models:/casecast-echr-violation@champion"
 # Run with -I -S: no site-packages hooks, so the editable install of casecast is not on the
 # path; the script adds the bare site-packages folder for MLflow and the runtime packages.
+# The working folder holds unrelated top-level packages named `models` and `data`, first
+# on the path and imported before the model: nothing of casecast may shadow or be shadowed.
 FRESH_PROCESS = """
 import importlib.util, json, sys
+sys.path.insert(0, ".")
 sys.path.append(sys.argv[1])
-assert importlib.util.find_spec("models") is None, "casecast is importable without the model"
+assert importlib.util.find_spec("casecast") is None, "casecast is importable without the model"
+import data, models
+assert models.UNRELATED and data.UNRELATED
 import mlflow
 model = mlflow.pyfunc.load_model(sys.argv[2])
-import models
+import casecast.models
+assert models.UNRELATED and "casecast" not in models.__file__
 answer = model.predict(model.input_example, params={"explain": True})
-print(json.dumps({"code": models.__file__, "answer": answer.iloc[0].to_dict()}))
+print(json.dumps({"code": casecast.models.__file__, "answer": answer.iloc[0].to_dict()}))
 """
 
 
@@ -42,6 +48,9 @@ def test_the_champion_scores_its_input_example_in_a_fresh_process_outside_the_re
     champion = mlflow.artifacts.download_artifacts(CHAMPION, dst_path=str(tmp_path / "champion"))
     script = tmp_path / "score.py"
     script.write_text(FRESH_PROCESS)
+    for unrelated in ("models", "data"):
+        (tmp_path / unrelated).mkdir()
+        (tmp_path / unrelated / "__init__.py").write_text("UNRELATED = True\n")
     env = {
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path),
@@ -82,7 +91,10 @@ def test_the_logged_model_pins_its_runtime_and_carries_nothing_of_the_training_m
     assert pinned == set(RUNTIME_PACKAGES) and "lightgbm" in pinned
     assert not any(line.startswith("casecast") for line in requirements)
     assert all("+" not in line for line in requirements)  # local builds resolve nowhere
-    assert {p.name for p in (local / "code").iterdir()} == {"data", "features", "models"}
+    # One name at the top of the model's code, as of site-packages.
+    assert {p.name for p in (local / "code").iterdir()} == {"casecast"}
+    carried = {p.name for p in (local / "code" / "casecast").iterdir()}
+    assert carried == {"data", "features", "models"}
     embedder = model.unwrap_python_model().estimator.embedder_
     assert embedder.cache_dir is None and embedder.device is None
     # The answer is typed: records per case, not JSON packed into strings.
@@ -105,4 +117,24 @@ def test_a_model_of_another_format_is_refused_with_what_to_do(tmp_path, monkeypa
             pip_requirements=["mlflow"],
         )
     with pytest.raises(ModelNotAvailableError, match="retrain it with `casecast train`"):
+        load_pyfunc("models:/casecast-echr-violation/1")
+
+
+def test_a_model_pickled_before_the_one_name_is_refused_with_what_to_do(tmp_path, monkeypatch):
+    """Models registered before casecast installed as one package pickled their classes as
+    top-level ``models.…``: loading one says to retrain instead of failing on an import."""
+    monkeypatch.setenv("CASECAST_HOME", str(tmp_path))
+    configure_tracking(CasecastSettings())
+    legacy = tmp_path / "estimator.joblib"
+    # A pickle naming the class where it used to live (GLOBAL, empty args, NEWOBJ, STOP).
+    legacy.write_bytes(b"cmodels.outcome.classifier\nCaseOutcomeClassifier\n)\x81.")
+    with mlflow.start_run():
+        mlflow.pyfunc.log_model(
+            name="model",
+            python_model=OutcomeModel(),
+            artifacts={ESTIMATOR_ARTIFACT: str(legacy)},
+            registered_model_name="casecast-echr-violation",
+            pip_requirements=["mlflow"],
+        )
+    with pytest.raises(ModelNotAvailableError, match="saved by an older version; retrain it"):
         load_pyfunc("models:/casecast-echr-violation/1")

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from models.oversight import ROLES, KeyStore
-from serving.settings import ServingSettings
+from casecast.models.oversight import ROLES, KeyStore
+from casecast.serving.settings import ServingSettings
 
 
 def serving_settings(home: Path, **overrides) -> ServingSettings:

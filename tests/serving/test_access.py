@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from models.oversight import KeyStore
-from serving.app import create_app
+from casecast.models.oversight import KeyStore
+from casecast.serving.app import create_app
 from tests.serving.conftest import bearer, serving_settings
 
 ROLES = ("claimant", "judge", "data-scientist", "admin")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from models.oversight import AuditLedger
-from models.registry import configure_tracking
-from serving.app import create_app
+from casecast.models.oversight import AuditLedger
+from casecast.models.registry import configure_tracking
+from casecast.serving.app import create_app
 from tests.serving.conftest import bearer, serving_settings
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from serving.page import LANGUAGES, catalogue, negotiate
+from casecast.serving.page import LANGUAGES, catalogue, negotiate
 
 SERVING = Path(__file__).resolve().parents[2] / "serving"
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -67,7 +67,7 @@ def test_the_language_comes_from_the_switch_then_the_browser(requested, header, 
 
 
 def test_every_outcome_of_every_data_set_has_words_in_every_language():
-    from data.datasets import DATASETS
+    from casecast.data.datasets import DATASETS
 
     for language in LANGUAGES:
         strings = catalogue(language)
@@ -80,7 +80,7 @@ def test_every_outcome_of_every_data_set_has_words_in_every_language():
 def test_every_named_value_of_every_data_set_has_its_name_in_every_language():
     """The form's lists, the factors and the group tables name coded values in the page's
     language; the English catalogue names them as the data set's spec does."""
-    from data.datasets import DATASETS
+    from casecast.data.datasets import DATASETS
 
     english = catalogue("en")
     named = [

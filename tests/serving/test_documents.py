@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from serving.documents import extract_text
-from serving.errors import InvalidInputError, UnsupportedMediaError
+from casecast.serving.documents import extract_text
+from casecast.serving.errors import InvalidInputError, UnsupportedMediaError
 
 
 def test_a_word_file_gives_its_paragraphs(train_slice):

@@ -10,7 +10,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from serving.app import create_app
+from casecast.serving.app import create_app
 from tests.serving.conftest import bearer, serving_settings
 
 # Generated requests per operation and mode; the total is asserted below.

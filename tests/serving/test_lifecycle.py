@@ -10,9 +10,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from models.precedents.files import point_current
-from models.registry import configure_tracking, promote
-from serving.app import create_app
+from casecast.models.precedents.files import point_current
+from casecast.models.registry import configure_tracking, promote
+from casecast.serving.app import create_app
 from tests.serving.conftest import bearer, serving_settings
 
 NAME = "casecast-echr-violation"

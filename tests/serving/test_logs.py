@@ -6,8 +6,8 @@ import logging
 
 from fastapi.testclient import TestClient
 
-from serving.app import create_app
-from serving.logs import JsonFormatter
+from casecast.serving.app import create_app
+from casecast.serving.logs import JsonFormatter
 from tests.serving.conftest import serving_settings
 
 

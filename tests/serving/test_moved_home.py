@@ -5,7 +5,7 @@ import shutil
 import pytest
 from fastapi.testclient import TestClient
 
-from serving.app import create_app
+from casecast.serving.app import create_app
 from tests.serving.conftest import serving_settings
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from serving.app import create_app
-from serving.page import catalogue
+from casecast.serving.app import create_app
+from casecast.serving.page import catalogue
 from tests.serving.conftest import serving_settings
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -274,7 +274,7 @@ def russian_demo(tmp_path_factory, echr_dir, embedding_cache) -> Iterator[str]:
     decisions (the English encoder: this is about the page, and it is fast)."""
     from typer.testing import CliRunner
 
-    from training.cli import app
+    from casecast.training.cli import app
 
     home = tmp_path_factory.mktemp("casecast-ru-home")
     with pytest.MonkeyPatch.context() as patch:
@@ -294,9 +294,9 @@ def russian_demo(tmp_path_factory, echr_dir, embedding_cache) -> Iterator[str]:
 def test_a_pasted_russian_decision_shows_what_its_introduction_states(browser, russian_demo):
     """The charge and prior record the model read from a pasted ruling's introduction are
     said on the page, in the page's language, with the value's name."""
-    from data import ru
-    from data.russian import case_particulars, introduction
-    from data.settings import DataSettings
+    from casecast.data import ru
+    from casecast.data.russian import case_particulars, introduction
+    from casecast.data.settings import DataSettings
     from tests.conftest import read_raw_cases
 
     path = DataSettings().resolved_data_dir() / ru.FOLDER / ru.FILE

@@ -1,5 +1,5 @@
-from models.card import OutcomeModelCard
-from serving.records import group_record, track_record
+from casecast.models.card import OutcomeModelCard
+from casecast.serving.records import group_record, track_record
 
 
 def _card(accuracy: float, majority: float, outcome: str = "petitioner_wins") -> OutcomeModelCard:

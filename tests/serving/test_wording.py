@@ -1,6 +1,6 @@
 """The sentences people read are built from the model's numbers, at the edge."""
 
-from serving.wording import reason_sentence
+from casecast.serving.wording import reason_sentence
 
 LABELS = {"respondent": "Respondent state"}
 
@@ -28,7 +28,7 @@ def test_a_passage_a_sentence_and_a_field_in_words():
 
 
 def test_a_coded_value_is_named_where_the_data_set_names_it():
-    from data.datasets import get_dataset
+    from casecast.data.datasets import get_dataset
 
     spec = get_dataset("ru")
     names = {name: grouping.values for name, grouping in spec.group_fields.items()}

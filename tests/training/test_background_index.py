@@ -7,11 +7,11 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from models.precedents import PrecedentIndex
-from models.settings import CasecastSettings
-from serving.app import create_app
+from casecast.models.precedents import PrecedentIndex
+from casecast.models.settings import CasecastSettings
+from casecast.serving.app import create_app
+from casecast.training.index import full_profile_version, start_full_profile
 from tests.serving.conftest import serving_settings
-from training.index import full_profile_version, start_full_profile
 
 FULL_LIMIT = 8  # cases per split the background build reads: every passage of 16 cases
 

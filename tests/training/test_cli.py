@@ -9,15 +9,15 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
-from data.echr import read_split
-from data.schema import model_input
-from models.class_mix import MAX_MIX_ERROR
-from models.registry import configure_tracking
-from models.settings import CasecastSettings
-from training.cli import app
-from training.fitting import at_estimated_mix
-from training.metrics import calibration_scores
-from training.versions import version_rows
+from casecast.data.echr import read_split
+from casecast.data.schema import model_input
+from casecast.models.class_mix import MAX_MIX_ERROR
+from casecast.models.registry import configure_tracking
+from casecast.models.settings import CasecastSettings
+from casecast.training.cli import app
+from casecast.training.fitting import at_estimated_mix
+from casecast.training.metrics import calibration_scores
+from casecast.training.versions import version_rows
 
 MODEL = "casecast-echr-violation"
 REPORT_KEYS = {"n", "macro_f1", "accuracy", "roc_auc", "brier", "ece", "majority_macro_f1"}
@@ -183,7 +183,7 @@ def test_train_on_chosen_split_files(tmp_path, echr_train_path, echr_dev_path, e
 
 
 def test_promotion_compares_versions_validated_alike():
-    from training.cli import _comparison
+    from casecast.training.cli import _comparison
 
     old = {"validation_from": 2011, "data_fingerprint": "abc", "macro_f1": 0.8379, "ece": 0.023}
     new = {**old, "macro_f1": 0.8412, "ece": 0.031}

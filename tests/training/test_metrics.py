@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from training.metrics import (
+from casecast.training.metrics import (
     classification_report,
     ece_if_calibrated,
     expected_calibration_error,

@@ -1,8 +1,8 @@
 import numpy as np
 
-from data.datasets import get_dataset
-from data.schema import CaseRecord
-from training.model_card import MIN_GROUP, group_metrics
+from casecast.data.datasets import get_dataset
+from casecast.data.schema import CaseRecord
+from casecast.training.model_card import MIN_GROUP, group_metrics
 
 CLASSES = ["no_violation", "violation"]
 

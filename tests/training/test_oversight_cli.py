@@ -5,8 +5,8 @@ import json
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from models.oversight import AuditEntry, AuditLedger, KeyStore
-from training.cli import app
+from casecast.models.oversight import AuditEntry, AuditLedger, KeyStore
+from casecast.training.cli import app
 
 
 def _run(*args: str, home) -> object:

@@ -3,10 +3,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from data.echr import relevance as echr_grade
-from data.schema import CaseOutcome, CaseRecord, DecidedCase
-from training.cli import app
-from training.retrieval import ndcg
+from casecast.data.echr import relevance as echr_grade
+from casecast.data.schema import CaseOutcome, CaseRecord, DecidedCase
+from casecast.training.cli import app
+from casecast.training.retrieval import ndcg
 
 
 def _case(violated=(), non_violated=()) -> DecidedCase:
@@ -55,7 +55,7 @@ def test_evaluate_retrieval_prints_every_mode(trained_home, echr_dir, embedding_
 
 
 def test_the_reference_ranks_whole_texts_by_bm25():
-    from training.retrieval import WholeTextBM25
+    from casecast.training.retrieval import WholeTextBM25
 
     texts = [
         "The applicant complained about the length of the civil proceedings in his case.",
@@ -71,9 +71,9 @@ def test_the_reference_ranks_whole_texts_by_bm25():
 def test_a_ranker_is_graded_only_on_years_it_never_learned_from(
     fused_index_root, fusion_corpus, embedding_cache
 ):
-    from data.datasets import get_dataset
-    from models.precedents import PrecedentIndex
-    from training.retrieval import HYBRID_RRF, retrieval_report
+    from casecast.data.datasets import get_dataset
+    from casecast.models.precedents import PrecedentIndex
+    from casecast.training.retrieval import HYBRID_RRF, retrieval_report
 
     index = PrecedentIndex.load(fused_index_root, "echr", embedding_cache)
     assert index.fusion_info["query_years"] == [2011, 2012]

@@ -3,8 +3,8 @@
 import numpy as np
 from scipy import sparse
 
-from models.outcome.articles import ArticleHeads, article_order, best_f1_threshold
-from models.outcome.stack import StackedCaseClassifier
+from casecast.models.outcome.articles import ArticleHeads, article_order, best_f1_threshold
+from casecast.models.outcome.stack import StackedCaseClassifier
 
 
 def test_the_threshold_is_the_cut_off_of_best_f1():

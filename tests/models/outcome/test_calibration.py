@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.outcome.calibration import TemperatureCalibrator, latest_holdout, time_order
+from casecast.models.outcome.calibration import TemperatureCalibrator, latest_holdout, time_order
 
 
 def _overconfident(n: int, positives: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

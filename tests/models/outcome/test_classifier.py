@@ -9,13 +9,13 @@ import pytest
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
-from data.echr import LEAKING_FIELDS, OUTCOME_FIELDS, parse_case
-from data.schema import model_input
-from data.text import split_sentences
-from features.embedding import SentenceEmbedder
-from models.class_mix import class_mix_error
-from models.outcome import CaseOutcomeClassifier, FieldEffect, PassageEffect
-from models.outcome.calibration import latest_holdout, time_order
+from casecast.data.echr import LEAKING_FIELDS, OUTCOME_FIELDS, parse_case
+from casecast.data.schema import model_input
+from casecast.data.text import split_sentences
+from casecast.features.embedding import SentenceEmbedder
+from casecast.models.class_mix import class_mix_error
+from casecast.models.outcome import CaseOutcomeClassifier, FieldEffect, PassageEffect
+from casecast.models.outcome.calibration import latest_holdout, time_order
 from tests.conftest import read_raw_cases
 
 N_CASES = 160

@@ -4,12 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.echr import read_split
-from data.schema import model_input
-from features.embedding import SentenceEmbedder
-from models.outcome.cases import CasePreparer, input_frame
-from models.outcome.explain import occlusion_units
-from models.outcome.features import CaseFeatures
+from casecast.data.echr import read_split
+from casecast.data.schema import model_input
+from casecast.features.embedding import SentenceEmbedder
+from casecast.models.outcome.cases import CasePreparer, input_frame
+from casecast.models.outcome.explain import occlusion_units
+from casecast.models.outcome.features import CaseFeatures
 
 
 @pytest.fixture(scope="module")

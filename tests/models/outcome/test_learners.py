@@ -4,7 +4,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from models.outcome.learners import ChiSquaredTrees, NBLogisticRegression, class_scores
+from casecast.models.outcome.learners import ChiSquaredTrees, NBLogisticRegression, class_scores
 
 
 @parametrize_with_checks([NBLogisticRegression(), ChiSquaredTrees(n_columns=5, n_estimators=10)])

@@ -5,14 +5,14 @@ import pandas as pd
 import pytest
 from scipy.special import softmax
 
-from data import ru
-from data.datasets import get_dataset
-from data.schema import model_input
-from data.settings import DataSettings
-from features.embedding import SentenceEmbedder
-from models.outcome import CaseOutcomeClassifier, FieldEffect
-from training.metrics import classification_report
-from training.model_card import ruled_out
+from casecast.data import ru
+from casecast.data.datasets import get_dataset
+from casecast.data.schema import model_input
+from casecast.data.settings import DataSettings
+from casecast.features.embedding import SentenceEmbedder
+from casecast.models.outcome import CaseOutcomeClassifier, FieldEffect
+from casecast.training.metrics import classification_report
+from casecast.training.model_card import ruled_out
 
 
 @pytest.fixture(scope="module")
