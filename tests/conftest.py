@@ -1,5 +1,10 @@
 """Shared fixtures: real ECHR slices from ../shared/data, the real embedding model, and one
-model trained, registered and indexed through the real CLI for the whole session."""
+model trained, registered and indexed through the real CLI for the whole session.
+
+Two tiers. A test is end-to-end (``e2e``) when it needs a trained model, the encoder, a
+browser or a database: marked by hand, or by asking for one of ``E2E_FIXTURES``. Every
+other test is the fast tier (``pytest -m "not e2e"``), and loading an encoder fails it, so
+the tier stays fast as tests are added."""
 
 from __future__ import annotations
 
@@ -15,9 +20,32 @@ from typer.testing import CliRunner
 from casecast.data.echr import FOLDER, SPLIT_FILES, read_split
 from casecast.data.schema import Corpus
 from casecast.data.settings import DataSettings
+from casecast.features import embedding
 
 # Enough cases for both sides of the 2011 temporal split, small enough for 2 CPU cores.
 CASES_PER_SPLIT = 150
+# Fixtures that train, embed or start a database: a test that asks for one is end-to-end.
+E2E_FIXTURES = frozenset(
+    {"trained_home", "embedding_cache", "fusion_corpus", "fused_index_root", "postgres_url"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def _fast_tier_loads_no_encoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Outside the e2e tier an encoder is never loaded (it takes seconds and memory)."""
+    if request.node.get_closest_marker("e2e") is not None:
+        return
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"{request.node.nodeid} loads an encoder: mark it e2e")
+
+    monkeypatch.setattr(embedding, "load_encoder", refuse)
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ keys, audit."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -50,8 +49,6 @@ def main(ctx: typer.Context) -> None:
     settings = CasecastSettings()
     console.print(f"[dim]casecast home: {settings.home}[/dim]")
     configure_tracking(settings)
-    # Artifact transfers are short here; their progress bars would bury the command's own.
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     ctx.obj = settings
 
 
@@ -290,16 +287,42 @@ PublicDemoOption = Annotated[
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     public_demo: PublicDemoOption = False,
+    datasets: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="data set to serve (repeat for several); default CASECAST_DATASETS",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API and page (uvicorn, factory mode: the server loads models by URI)."""
-    import uvicorn
+    run_server(_settings(ctx), host, port, public_demo, datasets)
 
-    if public_demo:
-        os.environ["CASECAST_PUBLIC_DEMO"] = "true"  # read by the server's settings
-    uvicorn.run(SERVER_FACTORY, factory=True, host=host, port=port, log_level="info")
+
+def run_server(
+    settings: CasecastSettings,
+    host: str,
+    port: int,
+    public_demo: bool,
+    datasets: list[str] | None = None,
+) -> None:
+    """Start the server by its import string with the settings this command resolved: the
+    server reads the environment only for what the command line left unsaid."""
+    import functools
+
+    import uvicorn
+    from uvicorn.importer import import_from_string
+
+    overrides: dict[str, Any] = {**settings.model_dump(), "public_demo": public_demo}
+    if datasets:
+        overrides["datasets"] = datasets
+    factory = functools.partial(import_from_string(SERVER_FACTORY), overrides=overrides)
+    uvicorn.run(factory, factory=True, host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -309,6 +332,7 @@ def up(
     full: FullOption = False,
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    limit: LimitOption = None,
     public_demo: Annotated[
         bool,
         typer.Option(help="on this machine, answer the page without a key (as `serve` does)"),
@@ -336,13 +360,13 @@ def up(
     if has_champion(dataset):
         console.print(f"champion for {dataset} found: not retraining (run `casecast train`)")
     else:
-        console.print(summary(run_train(dataset, settings)))
+        console.print(summary(run_train(dataset, settings, limit)))
     quick_first = settings.max_chunks_per_case != 0 and background_full
     # The quick index serves first; its ranker would delay it, and the full index has one.
-    run_index(dataset, settings, fuse=not quick_first)
+    run_index(dataset, settings, limit, fuse=not quick_first)
     background = None
     if quick_first:
-        background = _serve_full_profile(dataset, ctx)
+        background = _serve_full_profile(dataset, ctx, limit)
     console.print(
         f"ready in {time.perf_counter() - started:.0f}s; serving on http://{host}:{port}"
         f" (API docs at /docs)"
@@ -350,14 +374,16 @@ def up(
     if not public_demo:
         console.print("API keys: `casecast keys create --name NAME --role judge`")
     try:
-        serve(host=host, port=port, public_demo=public_demo)
+        run_server(settings, host, port, public_demo, [dataset])
     finally:
         if background is not None and background.poll() is None:
             background.terminate()  # the next `casecast up` resumes it from the cache
             background.wait(timeout=30)
 
 
-def _serve_full_profile(dataset: str, ctx: typer.Context) -> subprocess.Popen[bytes] | None:
+def _serve_full_profile(
+    dataset: str, ctx: typer.Context, limit: int | None
+) -> subprocess.Popen[bytes] | None:
     """Serve the full profile (every passage embedded) when it is built; else start building
     it in the background: the quick index answers meanwhile, and the server swaps the full
     one in when its build makes it CURRENT."""
@@ -365,12 +391,12 @@ def _serve_full_profile(dataset: str, ctx: typer.Context) -> subprocess.Popen[by
     from casecast.training.index import index as run_index
 
     settings = _settings(ctx, full=True)
-    version, built = full_profile_version(dataset, settings)
+    version, built = full_profile_version(dataset, settings, limit)
     if built:
-        run_index(dataset, settings)
+        run_index(dataset, settings, limit)
         console.print(f"serving the full profile's index {version}")
         return None
-    child = start_full_profile(dataset, settings)
+    child = start_full_profile(dataset, settings, limit)
     console.print(
         f"embedding every passage in the background (pid {child.pid}, progress in /health, "
         f"log {full_profile_log(settings, dataset)}); the quick index serves "

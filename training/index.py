@@ -146,8 +146,8 @@ def start_full_profile(
     a server on the same cores answers first. It writes its progress beside the index
     (``builds/``, which the server's ``/health`` reports), its output to
     ``<home>/logs/index-full-<dataset>.log``, and makes the full index CURRENT when done; a
-    server following CURRENT swaps it in. Started again after a stop, it reuses what the
-    embedding cache already holds."""
+    server following CURRENT swaps it in. It ends when the process that started it ends.
+    Started again after a stop, it reuses what the embedding cache already holds."""
     log = full_profile_log(settings, dataset)
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [
@@ -190,7 +190,16 @@ def _index_inputs(
 
 
 def _lowest_priority() -> None:
+    """In the child before it runs: the lowest CPU priority, and (Linux) ended by the kernel
+    when the process that started it ends, however it ends (a SIGTERM or SIGKILL to the
+    server alone included), so that no build outlives its server."""
     os.nice(19)
+    if sys.platform == "linux":
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _folder_bytes(directory: Path) -> int:

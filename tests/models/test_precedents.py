@@ -369,6 +369,7 @@ def test_a_build_records_how_far_it_came_and_that_it_finished(tmp_path, corpus, 
     assert status.cached == status.total  # the module's index embedded these passages already
 
 
+@pytest.mark.e2e
 def test_an_interrupted_build_says_so_and_resumes_from_the_cache(tmp_path, corpus, monkeypatch):
     """The embedding cache commits block by block: a build stopped after its first block
     embeds only the rest when started again."""
