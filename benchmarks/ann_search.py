@@ -122,7 +122,7 @@ def main() -> None:
     except IndexUnavailableError as error:
         print(f"\n(no real index: {error})")
         return
-    vectors = np.ascontiguousarray(index.vectors, dtype=np.float32)
+    vectors = np.ascontiguousarray(index.stored.vectors, dtype=np.float32)
     # Held-out passages as queries: a query that is itself indexed is found trivially.
     picks = rng.choice(len(vectors), min(args.queries, len(vectors) // 10), replace=False)
     rest = np.setdiff1d(np.arange(len(vectors)), picks)

@@ -240,6 +240,6 @@ def model_fields(
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The categorical and numeric inputs a model of this data set reads under these settings."""
     categorical = spec.categorical
-    if reads_judges(spec, settings):
+    if reads_judges(spec, settings) and spec.judge_field is not None:
         categorical = (*categorical, spec.judge_field)
     return categorical, spec.numeric

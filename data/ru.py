@@ -73,7 +73,8 @@ def read_split(path: Path | str, limit: int | None = None, judges: bool = False)
     if not path.is_file():
         raise FileNotFoundError(f"no Russian decisions file at {path}")
     opener = gzip.open if path.suffix == ".gz" else open
-    records, outcomes = [], []
+    records: list[CaseRecord] = []
+    outcomes: list[CaseOutcome] = []
     with opener(path, "rt", encoding="utf-8") as handle:
         for line_number, line in enumerate(handle, start=1):
             if limit is not None and len(records) >= limit:

@@ -152,8 +152,10 @@ class SentenceTransformerEncoder:
         if max_seq_length is not None:
             self._model.max_seq_length = max_seq_length
         self.model_id = model_id
-        self.dimension = int(self._model.get_embedding_dimension())
-        self.max_seq_length = int(self._model.max_seq_length)
+        dimension, length = self._model.get_embedding_dimension(), self._model.max_seq_length
+        if dimension is None or length is None:
+            raise RuntimeError(f"embedding model {location!r} states no dimension or length")
+        self.dimension, self.max_seq_length = int(dimension), int(length)
         self._prefixes = {"query": prefixes[0], "passage": prefixes[1]}
 
     def prefix(self, role: Role) -> str:

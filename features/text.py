@@ -180,7 +180,7 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
 def _word_counts(texts: Iterable[str]) -> tuple[list[str], sparse.csr_matrix]:
     """Documents x distinct words counts (lower-cased, split on white space)."""
     index: dict[str, int] = {}
-    indptr, indices, values = [0], [], []
+    indptr, indices, values = [0], list[int](), list[int]()
     for text in texts:
         counted = Counter(text.lower().split())
         indices.extend(index.setdefault(word, len(index)) for word in counted)
@@ -196,7 +196,7 @@ def _word_counts(texts: Iterable[str]) -> tuple[list[str], sparse.csr_matrix]:
 def _char_wb_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
     """scikit-learn's ``_char_wb_ngrams`` for one word (padded with a space each side)."""
     padded = f" {word} "
-    grams = []
+    grams: list[str] = []
     for n in range(min_n, max_n + 1):
         grams.extend(padded[start : start + n] for start in range(max(len(padded) - n, 0) + 1))
         if len(padded) <= n:  # a short word counts once, as scikit-learn does

@@ -23,6 +23,7 @@ import mlflow
 import pandas as pd
 from mlflow.models import ModelSignature, infer_signature
 from mlflow.models.model import ModelInfo
+from mlflow.pyfunc import PythonModel
 from mlflow.types import ColSpec, Schema
 
 import casecast.data
@@ -60,7 +61,7 @@ CARRIED_PACKAGES = (casecast.data, casecast.features, casecast.models)
 RETRAIN = "retrain it with `casecast train` and promote the new version"
 
 
-class OutcomeModel(mlflow.pyfunc.PythonModel):
+class OutcomeModel(PythonModel):
     """Wraps ``CaseOutcomeClassifier``; ``params={"explain": True}`` adds the reasons."""
 
     def load_context(self, context: Any) -> None:
@@ -170,7 +171,7 @@ def carried_code(scratch: Path) -> Path:
     model's code."""
     root = scratch / "casecast"
     for package in CARRIED_PACKAGES:
-        source = Path(package.__file__).parent
+        source = Path(str(package.__file__)).parent
         target = root / package.__name__.rsplit(".", 1)[-1]
         shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return root

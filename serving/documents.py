@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Literal
 
 from casecast.serving.errors import InvalidInputError, UnsupportedMediaError
 
+DocumentKind = Literal["txt", "pdf", "docx"]
 PLAIN_ENCODINGS = ("utf-8", "utf-16", "cp1251")  # cp1251: Russian files from older systems
 
 
@@ -14,7 +16,7 @@ PLAIN_ENCODINGS = ("utf-8", "utf-16", "cp1251")  # cp1251: Russian files from ol
 class ExtractedText:
     text: str
     pages: int
-    kind: str
+    kind: DocumentKind
 
 
 def extract_text(filename: str, content_type: str | None, data: bytes) -> ExtractedText:
@@ -26,7 +28,7 @@ def extract_text(filename: str, content_type: str | None, data: bytes) -> Extrac
     return ExtractedText(_plain(data), 1, "txt")
 
 
-def _kind(filename: str, content_type: str | None, data: bytes) -> str:
+def _kind(filename: str, content_type: str | None, data: bytes) -> DocumentKind:
     name = filename.lower()
     if data.startswith(b"%PDF") or name.endswith(".pdf"):
         return "pdf"

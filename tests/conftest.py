@@ -162,7 +162,7 @@ FUSION_HELD_OUT_FROM = 2013
 
 def _fusion_training():
     from casecast.data.echr import relevance
-    from casecast.models.precedents.fusion import FusionTraining
+    from casecast.models.precedents.fusion_training import FusionTraining
 
     # 30 queries cannot show a gain over RRF beyond two standard errors: this ranker is kept
     # whatever its validation year says (tests/models/test_fusion.py checks the rule itself).

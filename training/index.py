@@ -20,7 +20,8 @@ from casecast.data.schema import Corpus
 from casecast.features.chunking import ParagraphChunker
 from casecast.features.embedding import SentenceEmbedder
 from casecast.models.precedents import IndexManifest, build_index, index_version, is_complete
-from casecast.models.precedents.fusion import RANKER_INFO, FusionTraining, held_out_year
+from casecast.models.precedents.fusion import RANKER_INFO
+from casecast.models.precedents.fusion_training import FusionTraining, held_out_year
 from casecast.models.registry import (
     ensure_experiment,
     pair_index_with_champion,

@@ -49,7 +49,10 @@ def ece_if_calibrated(
 
 
 def calibration_scores(
-    y_true: Sequence[str], probabilities: np.ndarray, classes: Sequence[str], positive: str | None
+    y_true: Sequence[str] | np.ndarray,
+    probabilities: np.ndarray,
+    classes: Sequence[str] | np.ndarray,
+    positive: str | None,
 ) -> dict[str, float]:
     """Brier score and ECE: binary tasks score ``positive``'s probability, multi-class tasks
     the sum over classes; ECE compares the top class's probability with its accuracy, beside
@@ -73,7 +76,10 @@ def calibration_scores(
 
 
 def classification_report(
-    y_true: Sequence[str], probabilities: np.ndarray, classes: Sequence[str], positive: str | None
+    y_true: Sequence[str] | np.ndarray,
+    probabilities: np.ndarray,
+    classes: Sequence[str] | np.ndarray,
+    positive: str | None,
 ) -> dict[str, Any]:
     """``n``, macro-F1, accuracy, ROC-AUC, Brier, ECE, and the majority class's figures.
 
@@ -161,9 +167,9 @@ def _f1(truth: np.ndarray, predicted: np.ndarray, axis: int) -> np.ndarray:
 
 
 def reliability_figure(
-    y_true: Sequence[str],
+    y_true: Sequence[str] | np.ndarray,
     probabilities: np.ndarray,
-    classes: Sequence[str],
+    classes: Sequence[str] | np.ndarray,
     positive: str | None,
     title: str,
 ) -> Any:

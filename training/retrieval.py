@@ -23,7 +23,7 @@ language and mode, over the whole index: recall@10 and nDCG@10 of the decisions 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import mlflow
 import numpy as np
@@ -36,9 +36,14 @@ from casecast.data.datasets import (
     written_queries,
 )
 from casecast.data.schema import Corpus
-from casecast.models.precedents import MODES, PrecedentIndex, SearchFilters
+from casecast.models.precedents import MODES, Mode, PrecedentIndex, SearchFilters
 from casecast.models.precedents.files import keyword_engine, query_tokens
-from casecast.models.precedents.fusion import held_out_year, judged_before, ndcg, temporal_queries
+from casecast.models.precedents.fusion_training import (
+    held_out_year,
+    judged_before,
+    ndcg,
+    temporal_queries,
+)
 from casecast.models.registry import ensure_experiment
 from casecast.models.settings import CasecastSettings
 from casecast.training.progress import console, progress_bar
@@ -127,7 +132,7 @@ def retrieval_report(
             rankings = {
                 mode: [h.case.case_id for h in index.search(
                     vectors, query.record.text, k=RECALL_AT, filters=filters,
-                    mode="hybrid" if mode == HYBRID_RRF else mode,
+                    mode=cast(Mode, "hybrid" if mode == HYBRID_RRF else mode),
                     learned_fusion=learned and mode != HYBRID_RRF,
                 )]
                 for mode in modes
@@ -142,7 +147,7 @@ def retrieval_report(
                 totals[mode]["recall"].append(len(found) / len(relevant) if relevant else 0.0)
             advance(1)
 
-    report = {
+    report: dict[str, dict[str, Any]] = {
         mode: {
             "ndcg_at_10": float(np.mean(values["ndcg"])),
             "ndcg_at_10_se": standard_error(values["ndcg"]),
@@ -183,7 +188,7 @@ def evaluate_written_queries(
     case_texts: dict[str, str],
     language: str,
     stemmer: str | None = None,
-) -> dict[str, dict[str, dict[str, float]]]:
+) -> dict[str, dict[str, dict[str, Any]]]:
     """``{query language: {mode: figures}}`` for hand-written queries over the whole index.
 
     Figures: recall@10 and nDCG@10 (binary: the decisions the query names), and for each
@@ -200,7 +205,7 @@ def evaluate_written_queries(
         for query in queries:
             relevant = set(query.relevant)
             for lang, text in query.texts.items():
-                rankings = {
+                rankings: dict[str, list[str]] = {
                     mode: [h.case.case_id for h in index.search_text(text, WRITTEN_AT, mode=mode)]
                     for mode in MODES
                 }
@@ -211,7 +216,7 @@ def evaluate_written_queries(
                     scores["recall"].append(sum(grades) / len(relevant))
                     scores["ndcg"].append(ndcg(grades, [1] * len(relevant), WRITTEN_AT))
                 advance(1)
-    report = {
+    report: dict[str, dict[str, dict[str, Any]]] = {
         lang: {
             mode: {
                 "recall_at_10": float(np.mean(values["recall"])),
@@ -224,17 +229,17 @@ def evaluate_written_queries(
         for lang, modes in figures.items()
     }
     if language in report:
-        for lang, modes in report.items():
+        for lang, by_mode in report.items():
             if lang == language:
                 continue
-            for mode, values in modes.items():
-                own = report[language][mode]["recall_at_10"]
+            for name, values in by_mode.items():
+                own = report[language][name]["recall_at_10"]
                 values["recall_vs_document_language"] = (
                     values["recall_at_10"] / own if own else None
                 )
                 values["recall_vs_document_language_se"] = (
                     paired_ratio_error(
-                        figures[lang][mode]["recall"], figures[language][mode]["recall"]
+                        figures[lang][name]["recall"], figures[language][name]["recall"]
                     )
                     if own
                     else None

@@ -24,7 +24,7 @@ class AllowedOutcomes:
         cls,
         rules: Mapping[str, Mapping[str, Sequence[str]]],
         features: CaseFeatures,
-        classes: Sequence[str],
+        classes: Sequence[str] | np.ndarray,
     ) -> AllowedOutcomes:
         """The fitted features' columns for ``rules`` ({field: {value: classes}}).
 

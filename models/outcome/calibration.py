@@ -115,7 +115,9 @@ class TemperatureCalibrator(BaseEstimator):
             class_mix_error(rates, decisions, self.holdout_class_cases_),
         )
 
-    def at_class_mix(self, probabilities: np.ndarray, mix: Sequence[float]) -> np.ndarray:
+    def at_class_mix(
+        self, probabilities: np.ndarray, mix: Sequence[float] | np.ndarray
+    ) -> np.ndarray:
         """``probabilities`` restated for cases whose classes come in shares ``mix``."""
         check_is_fitted(self, "temperature_")
         if len(mix) != len(self.reference_mix_) or min(mix) <= 0:

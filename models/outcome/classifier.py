@@ -127,7 +127,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
     def fit(
         self,
         X: pd.DataFrame,
-        y: Sequence[Any],
+        y: Sequence[Any] | np.ndarray,
         articles: Sequence[Sequence[str]] | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> CaseOutcomeClassifier:
@@ -275,7 +275,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
     @property
     def article_labels(self) -> list[str]:
         """The articles this model estimates (none for data sets without article heads)."""
-        return list(self.articles_.labels_) if getattr(self, "articles_", None) else []
+        heads = getattr(self, "articles_", None)
+        return list(heads.labels_) if heads is not None else []
 
     def estimate_class_mix(self, probabilities: np.ndarray) -> ClassMix | None:
         """The class shares among cases, from this model's probabilities for them (no
@@ -287,7 +288,9 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             else self.calibration_.estimate_class_mix(probabilities)
         )
 
-    def at_class_mix(self, probabilities: np.ndarray, mix: Sequence[float]) -> np.ndarray:
+    def at_class_mix(
+        self, probabilities: np.ndarray, mix: Sequence[float] | np.ndarray
+    ) -> np.ndarray:
         """``probabilities`` restated for cases whose classes come in shares ``mix``; the
         decision is unchanged (balanced models decide at the balanced threshold)."""
         check_is_fitted(self, "stack_")

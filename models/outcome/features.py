@@ -113,7 +113,8 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
             fitted[:2]
         )
         paragraph_matrix = paragraph_matrix[: len(flat)]
-        self.char_vectorizer_, char_matrix = fitted[2] if self.char_features else (None, None)
+        char_fitted: tuple[Any, Any] = fitted[2] if self.char_features else (None, None)
+        self.char_vectorizer_, char_matrix = char_fitted
         self.embedding_scaler_ = StandardScaler().fit(self._pooled(cases))
         self.categorical_encoder_ = DelimitedOneHotEncoder(
             min_frequency=self.min_category_cases

@@ -25,6 +25,8 @@ PREFIX = "cc_"
 # Compared against when the key id is unknown, so an unknown id costs the same time.
 _DUMMY_HASH = hashlib.sha256(b"casecast-no-such-key").hexdigest()
 
+KeyState = Literal["active", "revoked", "expired"]
+
 
 class KeyRejectedError(Exception):
     """The key is missing, malformed, unknown, revoked or expired; the message says which."""
@@ -51,7 +53,7 @@ class ApiKey:
     expires_at: str | None = None
     revoked_at: str | None = None
 
-    def state(self, now: datetime | None = None) -> str:
+    def state(self, now: datetime | None = None) -> KeyState:
         if self.revoked_at:
             return "revoked"
         if self.expires_at and parse_iso(self.expires_at) <= (now or utc_now()):

@@ -26,7 +26,7 @@ from casecast.models.precedents.files import (
     write_keyword_index,
     write_lines,
 )
-from casecast.models.precedents.fusion import FusionTraining, fit_fusion
+from casecast.models.precedents.fusion_training import FusionTraining, fit_fusion
 from casecast.models.precedents.index import PrecedentIndex
 from casecast.models.precedents.languages import centred
 from casecast.models.precedents.progress import BuildReporter

@@ -127,9 +127,9 @@ class BuildReporter:
         if error is None:
             self._update(state="done", force=True)
         elif isinstance(error, KeyboardInterrupt | SystemExit):
-            self._update(state="stopped", error=f"interrupted ({kind.__name__})", force=True)
+            self._update(state="stopped", error=f"interrupted ({type(error).__name__})", force=True)
         else:
-            self._update(state="failed", error=f"{kind.__name__}: {error}", force=True)
+            self._update(state="failed", error=f"{type(error).__name__}: {error}", force=True)
 
     def start(self, total: int) -> None:
         self._update(total=total, force=True)

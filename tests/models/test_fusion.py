@@ -17,6 +17,7 @@ from casecast.models.precedents import (
     SearchFilters,
     build_index,
     fusion,
+    fusion_training,
 )
 from casecast.models.precedents.scoring import case_top_scores
 from casecast.training.retrieval import ndcg
@@ -46,15 +47,15 @@ def fused(fused_root, embedding_cache) -> PrecedentIndex:
 
 def _training_queries(index: PrecedentIndex, corpus) -> list[DecidedCase]:
     first = HELD_OUT_FROM - TRAINING.years
-    judged, candidates = fusion.judged_before(index, corpus, first)
-    return fusion.temporal_queries(
+    judged, candidates = fusion_training.judged_before(index, corpus, first)
+    return fusion_training.temporal_queries(
         judged.values(), candidates, (first, HELD_OUT_FROM - 1), echr_relevance,
         TRAINING.max_queries,
     )  # fmt: skip
 
 
 def test_the_build_fits_a_ranker_on_earlier_years_only(fused, corpus):
-    assert fused.manifest.fusion == "lambdarank" and fused.fusion is not None
+    assert fused.manifest.fusion == "lambdarank" and fused.stored.fusion is not None
     info = fused.fusion_info
     assert info["query_years"] == [2011, 2012] and info["candidates_before"] == 2011
     assert 20 <= info["n_queries"] <= 30
@@ -113,7 +114,7 @@ def test_a_ranker_not_clearly_better_than_rrf_on_its_validation_year_is_not_kept
     says why."""
     import dataclasses
 
-    strict = dataclasses.replace(TRAINING, validation_ses=fusion.VALIDATION_SES)
+    strict = dataclasses.replace(TRAINING, validation_ses=fusion_training.VALIDATION_SES)
     manifest = build_index(corpus, *parts, max_chunks_per_case=2, root=tmp_path, fusion=strict)
     folder = manifest.directory(tmp_path)
     assert manifest.fusion == "rrf" and not (folder / fusion.RANKER_FILE).exists()
@@ -122,14 +123,14 @@ def test_a_ranker_not_clearly_better_than_rrf_on_its_validation_year_is_not_kept
     assert min(checked["n_fit"], checked["n_validation"]) >= 2
     gain = checked["learned_ndcg"] - checked["rrf_ndcg"]
     assert not checked["clearly_better"] and gain <= 2 * checked["gain_standard_error"] + 1e-4
-    assert PrecedentIndex.load(tmp_path, "echr").fusion is None
+    assert PrecedentIndex.load(tmp_path, "echr").stored.fusion is None
 
 
 def test_too_few_earlier_queries_leave_rrf(tmp_path, corpus, parts, fused):
-    few = fusion.FusionTraining(echr_relevance, HELD_OUT_FROM, min_queries=10_000)
+    few = fusion_training.FusionTraining(echr_relevance, HELD_OUT_FROM, min_queries=10_000)
     manifest = build_index(corpus, *parts, max_chunks_per_case=2, root=tmp_path, fusion=few)
     plain = PrecedentIndex.load(tmp_path, "echr")
-    assert manifest.fusion is None and plain.fusion is None
+    assert manifest.fusion is None and plain.stored.fusion is None
     assert not (manifest.directory(tmp_path) / fusion.RANKER_FILE).exists()
     record = corpus.records[3]
     vectors = plain.embed_query(record.paragraphs)

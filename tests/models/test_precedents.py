@@ -15,7 +15,6 @@ from casecast.models.precedents import (
     SearchFilters,
     build,
     build_index,
-    files,
     progress,
     read_statuses,
 )
@@ -193,10 +192,8 @@ def test_keyword_mode_finds_a_rare_term(index, corpus):
 
     passages: dict[str, list[str]] = {}
     for row in range(index.manifest.n_chunks):
-        case = index.cases[int(index.chunk_case[row])].case_id
-        passages.setdefault(case, []).append(
-            files.read_line(index.directory / "passages", index._passage_offsets, row)
-        )
+        case = index.cases[int(index.stored.chunk_case[row])].case_id
+        passages.setdefault(case, []).append(index.stored.passage_text(row))
     # Counted however it is written: BM25 reads lower-cased words.
     whole = {r.case_id: set(re.findall(r"\w+", r.text.lower())) for r in corpus.records}
     counts = Counter(word for words in whole.values() for word in words)
@@ -218,8 +215,8 @@ def test_keyword_mode_reads_the_whole_case_not_only_its_indexed_passages(index, 
 
     indexed = {}
     for row in range(index.manifest.n_chunks):
-        case = index.cases[int(index.chunk_case[row])].case_id
-        text = files.read_line(index.directory / "passages", index._passage_offsets, row)
+        case = index.cases[int(index.stored.chunk_case[row])].case_id
+        text = index.stored.passage_text(row)
         indexed[case] = indexed.get(case, "") + " " + text.lower()
     words = {r.case_id: set(re.findall(r"\w+", r.text.lower())) for r in corpus.records}
     counts = Counter(word for found in words.values() for word in found)
@@ -334,7 +331,7 @@ def test_matching_words_mark_the_rare_words_a_query_shares_with_a_passage(index,
     passage = max(record.paragraphs, key=len)
     words = index.matching_words(record.text, [passage, "The applicant and the Government."])
     assert 1 <= len(words[0]) <= 12  # a case's own facts share distinctive words with it
-    vocabulary, frequency = index.case_keyword.vocab_dict, index._case_frequency()
+    vocabulary, frequency = index.stored.case_keyword.vocab_dict, index.stored.case_frequency
     for word in words[0]:
         assert word in passage and word.lower() in record.text.lower()
         assert frequency[vocabulary[word.lower()]] <= 0.1 * index.manifest.n_cases
