@@ -7,8 +7,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CARD_ARTIFACT = "model_card.json"
-
 
 class CardScores(BaseModel):
     """The temporal validation's figures beside always answering the most frequent outcome."""

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,16 @@ import casecast.data
 import casecast.features
 import casecast.models
 from casecast.data.schema import TEXT_COLUMN
-from casecast.models.outcome import FORMAT_VERSION, ArticleEstimate, CaseOutcomeClassifier
+from casecast.models.outcome import (
+    FORMAT_VERSION,
+    ArticleEstimate,
+    CaseOutcomeClassifier,
+    Effect,
+    effect_from_record,
+)
 
 ESTIMATOR_ARTIFACT = "estimator"
+PROBABILITY_PREFIX = "p_"  # one answer column per class: p_<class>
 DEFAULT_PARAMS: dict[str, Any] = {"explain": False, "top_k": 3}
 # What the estimator needs at run time, pinned to the versions that trained it.
 RUNTIME_PACKAGES = (
@@ -103,7 +110,7 @@ def predict_frame(
     details = estimator.predict_details(frame, explain=explain, top_k=int(top_k))
     probabilities = details.probabilities
     classes = [str(c) for c in estimator.classes_]
-    out = pd.DataFrame(probabilities, columns=[f"p_{c}" for c in classes])
+    out = pd.DataFrame(probabilities, columns=[probability_column(c) for c in classes])
     out.insert(0, "probability", probabilities.max(axis=1))
     out.insert(0, "label", [classes[i] for i in probabilities.argmax(axis=1)])
     if details.reasons is not None:
@@ -111,6 +118,53 @@ def predict_frame(
     if details.articles is not None:
         out["articles"] = article_dicts(details.articles)
     return out
+
+
+def probability_column(outcome: str) -> str:
+    """The answer's column holding ``outcome``'s probability."""
+    return f"{PROBABILITY_PREFIX}{outcome}"
+
+
+def outcomes_of(columns: Sequence[str]) -> list[str]:
+    """The classes an answer (or an output signature) has a probability column for."""
+    return [c.removeprefix(PROBABILITY_PREFIX) for c in columns if c.startswith(PROBABILITY_PREFIX)]
+
+
+@dataclass(frozen=True)
+class OutcomeAnswer:
+    """One case's row of the pyfunc's answer, read back into types: the estimated class,
+    every class's probability (in the model's order), the reasons (when asked) and the
+    article estimates (models with article heads)."""
+
+    label: str
+    probability: float
+    probabilities: dict[str, float]
+    reasons: list[Effect]
+    articles: list[ArticleEstimate]
+
+
+def read_answers(frame: pd.DataFrame) -> list[OutcomeAnswer]:
+    """The pyfunc's answer frame (as ``predict_frame`` writes it) as typed answers."""
+    outcomes = outcomes_of([str(c) for c in frame.columns])
+    answers = []
+    for _, row in frame.iterrows():
+        reasons = row["reasons"] if "reasons" in frame else None
+        articles = row["articles"] if "articles" in frame else None
+        answers.append(
+            OutcomeAnswer(
+                label=str(row["label"]),
+                probability=float(row["probability"]),
+                probabilities={c: float(row[probability_column(c)]) for c in outcomes},
+                reasons=[effect_from_record(r) for r in reasons] if reasons is not None else [],
+                articles=[
+                    ArticleEstimate(
+                        str(a["article"]), float(a["probability"]), bool(a["predicted"])
+                    )
+                    for a in (articles if articles is not None else [])
+                ],
+            )
+        )
+    return answers
 
 
 def article_dicts(articles: Sequence[Sequence[ArticleEstimate]]) -> list[list[dict[str, Any]]]:

@@ -7,6 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from casecast.models.precedents import IndexManifest
+from casecast.models.run_contract import (
+    DATA_FINGERPRINT_TAG,
+    EMBEDDING_MODEL_ID_PARAM,
+    INDEX_RUN_ID_TAG,
+    INDEX_VERSION_TAG,
+)
 from casecast.models.settings import ARTIFACT_FOLDER, CasecastSettings, home_artifact_uri
 
 CHAMPION = "champion"
@@ -219,13 +225,13 @@ class IndexPairing:
 def index_pairing(info: ModelVersionInfo, manifest: IndexManifest) -> IndexPairing:
     """How ``info``'s training run compares with the index ``manifest`` describes."""
     problems = []
-    fingerprint = info.tags.get("data_fingerprint")
+    fingerprint = info.tags.get(DATA_FINGERPRINT_TAG)
     if fingerprint != manifest.data_fingerprint:
         problems.append(
             f"model v{info.version} was trained on data {str(fingerprint)[:8]}, the index "
             f"{manifest.version} holds data {manifest.data_fingerprint[:8]}"
         )
-    encoder = info.params.get("embedding_model_id")
+    encoder = info.params.get(EMBEDDING_MODEL_ID_PARAM)
     if encoder != manifest.embedding_model_id:
         problems.append(
             f"model v{info.version} reads passages with {encoder}, the index with "
@@ -250,8 +256,8 @@ def pair_index_with_champion(name: str, manifest: IndexManifest, index_run_id: s
         log.warning("index %s does not match %s v%s", manifest.version, name, champion.version)
         return False
     client = MlflowClient()
-    client.set_model_version_tag(name, champion.version, "index_version", manifest.version)
-    client.set_model_version_tag(name, champion.version, "index_run_id", index_run_id)
+    client.set_model_version_tag(name, champion.version, INDEX_VERSION_TAG, manifest.version)
+    client.set_model_version_tag(name, champion.version, INDEX_RUN_ID_TAG, index_run_id)
     return True
 
 

@@ -67,6 +67,12 @@ class PayloadTooLargeError(ServiceError):
     code = "payload_too_large"
 
 
+def check_text_length(text: str, limit: int) -> None:
+    """A text longer than the server reads is refused (413) before any work on it."""
+    if len(text) > limit:
+        raise PayloadTooLargeError(f"text has {len(text):,} characters; the limit is {limit:,}")
+
+
 class UnsupportedMediaError(ServiceError):
     status_code = 415
     code = "unsupported_media_type"

@@ -1,77 +1,73 @@
-"""The precedent index of one data set as served, and how its hits are shown."""
+"""Precedent search as served: each data set's index (following its ``CURRENT`` pointer),
+and the routes' work on it: a search by text or by case (recorded in the audit log before it
+is answered), one past case, more like it; and how hits and builds are shown."""
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from casecast.models.oversight import text_sha256
 from casecast.models.precedents import (
     BuildStatus,
     CaseSummary,
     IndexUnavailableError,
+    Mode,
     PrecedentHit,
     PrecedentIndex,
+    SearchFilters,
     read_statuses,
 )
+from casecast.serving.access import Principal
+from casecast.serving.errors import InvalidInputError, NotFoundError, check_text_length
+from casecast.serving.metrics import ServiceMetrics
+from casecast.serving.oversight import OversightService, entry
 from casecast.serving.schemas import (
-    ComponentChange,
+    CaseResponse,
     IndexBuildHealth,
+    IndexRef,
     PassageOut,
     PrecedentOut,
+    PrecedentSearchRequest,
+    PrecedentSearchResponse,
     QueryPassage,
 )
+from casecast.serving.settings import ServingSettings
+from casecast.serving.swap import Swappable
 
 log = logging.getLogger("casecast.serving")
 
 
-@dataclass
 class PrecedentService:
-    dataset: str
-    index_dir: Path
-    index: PrecedentIndex | None = None
-    error: str | None = None
+    """One data set's precedent index: the version ``CURRENT`` names, swapped in when it
+    moves."""
 
-    def load(self) -> None:
-        try:
-            self.index, self.error = PrecedentIndex.load(self.index_dir, self.dataset), None
-        except IndexUnavailableError as error:
-            self.index, self.error = None, str(error)
-            log.warning("%s", error)
-
-    def refresh(self) -> ComponentChange | None:
-        """Load the version ``CURRENT`` names if it is not the one served, and swap it in;
-        on failure the old one keeps serving."""
-        served = self.index.manifest.version if self.index is not None else None
-        current = PrecedentIndex.current_version(self.index_dir, self.dataset)
-        if current is None or current == served:
-            return None
-        try:
-            fresh = PrecedentIndex.load(self.index_dir, self.dataset)
-        except IndexUnavailableError as error:
-            log.error("index %s of %s did not load: %s", current, self.dataset, error)
-            return ComponentChange(
-                dataset=self.dataset,
-                component="index",
-                old_version=served,
-                new_version=served,
-                error=str(error),
-            )
-        self.index, self.error = fresh, None  # one assignment: requests see old or new
-        log.info("%s index %s -> %s", self.dataset, served, fresh.manifest.version)
-        return ComponentChange(
-            dataset=self.dataset,
-            component="index",
-            old_version=served,
-            new_version=fresh.manifest.version,
+    def __init__(self, dataset: str, index_dir: Path) -> None:
+        self.dataset, self.index_dir = dataset, index_dir
+        self.holder: Swappable[PrecedentIndex] = Swappable(
+            dataset,
+            "index",
+            load_current=lambda: PrecedentIndex.load(index_dir, dataset),
+            pointed_version=lambda: PrecedentIndex.current_version(index_dir, dataset),
+            version_of=lambda index: index.manifest.version,
+            unavailable=IndexUnavailableError,
         )
+
+    @property
+    def index(self) -> PrecedentIndex | None:
+        return self.holder.served
+
+    @property
+    def error(self) -> str | None:
+        return self.holder.error
 
     def builds(self) -> list[IndexBuildHealth]:
         """Builds of this data set's index that are not what serves: under way, stopped,
         failed, or done, made CURRENT and about to be swapped in."""
-        served = self.index.manifest.version if self.index is not None else None
+        served = self.holder.version
         current = PrecedentIndex.current_version(self.index_dir, self.dataset)
         return [
             build_health(status)
@@ -79,10 +75,117 @@ class PrecedentService:
             if status.version != served and (status.state != "done" or status.version == current)
         ]
 
-    def require(self) -> PrecedentIndex:
-        if self.index is None:
-            raise IndexUnavailableError(self.error or f"no precedent index for {self.dataset}")
-        return self.index
+
+class Precedents:
+    """The routes' work on the indexes: search, one case, more like it."""
+
+    def __init__(
+        self,
+        settings: ServingSettings,
+        metrics: ServiceMetrics,
+        oversight: OversightService,
+        indexes: Mapping[str, PrecedentService],
+    ) -> None:
+        self.settings, self.metrics, self.oversight = settings, metrics, oversight
+        self.indexes = indexes
+
+    def search(self, principal: Principal, body: PrecedentSearchRequest) -> PrecedentSearchResponse:
+        if (body.text is None) == (body.case_id is None):
+            raise InvalidInputError("give exactly one of text or case_id")
+        if body.dataset not in self.indexes:
+            raise NotFoundError(
+                f"unknown data set {body.dataset!r}; served: {', '.join(self.indexes)}"
+            )
+        index = self.indexes[body.dataset].holder.require()
+        fields = body.filters.model_dump()
+        filters = SearchFilters(**{**fields, "articles": tuple(fields["articles"])})
+        mode: Mode = body.mode
+        if body.text is not None:
+            check_text_length(body.text, self.settings.max_text_chars)
+            hits = index.search_text(
+                body.text, body.k, filters, mode, self.settings.max_query_passages
+            )
+        else:
+            hits = index.search_case(body.case_id or "", body.k, filters, mode)
+        manifest = index.manifest
+        record = self.oversight.record(
+            entry(
+                principal,
+                "search",
+                "/v1/precedents/search",
+                dataset=body.dataset,
+                index_version=manifest.version,
+                input_sha256=text_sha256(body.text) if body.text is not None else None,
+                input_text=body.text if self.settings.audit_keep_text else None,
+                summary={
+                    "mode": body.mode,
+                    "k": body.k,
+                    "case_id": body.case_id,
+                    "filters": body.filters.model_dump(exclude_defaults=True),
+                    "results": [hit.case.case_id for hit in hits],
+                },
+            )
+        )
+        self.metrics.searches.labels(body.dataset, body.mode).inc()
+        words: list[list[list[str]]] = [[] for _ in hits]
+        if body.text is not None and body.mode != "semantic":
+            # One pass over the query's words for every passage shown.
+            flat = iter(index.matching_words(body.text, [p.text for h in hits for p in h.passages]))
+            words = [[next(flat) for _ in h.passages] for h in hits]
+        return PrecedentSearchResponse(
+            record_id=record.record_id,
+            dataset=body.dataset,
+            results=[
+                precedent_out(hit, hit_words) for hit, hit_words in zip(hits, words, strict=True)
+            ],
+            index=IndexRef(
+                version=manifest.version,
+                embedding_model=manifest.embedding_model_id,
+                n_cases=manifest.n_cases,
+                mode=body.mode,
+                fusion=(manifest.fusion or "rrf") if body.mode == "hybrid" else None,
+            ),
+        )
+
+    def case(self, case_id: str) -> CaseResponse:
+        """One indexed past case, from whichever served index holds it."""
+        for dataset, index in self._loaded():
+            found = index.case(case_id)
+            if found is not None:
+                summary, paragraphs = found
+                return CaseResponse(**case_fields(summary), dataset=dataset, paragraphs=paragraphs)
+        raise NotFoundError(f"no indexed case {case_id}")
+
+    def similar(self, principal: Principal, case_id: str, k: int) -> list[PrecedentOut]:
+        """More like this: the cases closest to an indexed case, itself excluded."""
+        for dataset, index in self._loaded():
+            if index.position(case_id) is not None:
+                hits = index.search_case(case_id, k, SearchFilters(), "hybrid")
+                self.oversight.record(
+                    entry(
+                        principal,
+                        "search",
+                        "/v1/cases/{case_id}/similar",
+                        dataset=dataset,
+                        index_version=index.manifest.version,
+                        summary={
+                            "mode": "hybrid",
+                            "k": k,
+                            "case_id": case_id,
+                            "results": [hit.case.case_id for hit in hits],
+                        },
+                    )
+                )
+                return [precedent_out(hit) for hit in hits]
+        raise NotFoundError(f"no indexed case {case_id}")
+
+    def _loaded(self) -> list[tuple[str, PrecedentIndex]]:
+        loaded = [(name, s.index) for name, s in self.indexes.items() if s.index is not None]
+        if not loaded:
+            raise IndexUnavailableError(
+                "; ".join(s.error or f"no index for {name}" for name, s in self.indexes.items())
+            )
+        return loaded
 
 
 def case_fields(case: CaseSummary) -> dict[str, Any]:

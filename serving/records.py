@@ -8,11 +8,10 @@ from typing import Any
 import numpy as np
 
 from casecast.models.card import GroupScores, OutcomeModelCard
+from casecast.serving.schemas import GroupRecord, TrackRecord
 
 
-def track_record(
-    card: OutcomeModelCard | None, validation_from: str | None
-) -> dict[str, Any] | None:
+def track_record(card: OutcomeModelCard | None, validation_from: str | None) -> TrackRecord | None:
     """The validation scores of a model's card beside the majority rule, in plain words.
 
     None when the run logged no card (a model registered by other means).
@@ -37,20 +36,20 @@ def track_record(
     beats = accuracy > majority
     if not beats:
         summary += " It does not beat that simple rule: give this estimate little weight."
-    return {
-        "validated_from": since,
-        "cases": n,
-        "accuracy": round(accuracy, 4),
-        "majority_outcome": outcome,
-        "majority_accuracy": round(majority, 4),
-        "beats_majority": beats,
-        "summary": summary,
-    }
+    return TrackRecord(
+        validated_from=since,
+        cases=n,
+        accuracy=round(accuracy, 4),
+        majority_outcome=outcome,
+        majority_accuracy=round(majority, 4),
+        beats_majority=beats,
+        summary=summary,
+    )
 
 
 def group_record(
     card: OutcomeModelCard | None, fields: dict[str, Any], validation_from: str | None
-) -> dict[str, Any] | None:
+) -> GroupRecord | None:
     """How the model scored on the validation cases of the request's own group, in words.
 
     The group is the one the card forms from a field the request gives (ECHR: the respondent
@@ -82,7 +81,7 @@ def _group_record(
     row: GroupScores | None,
     card: OutcomeModelCard,
     validation_from: str | None,
-) -> dict[str, Any]:
+) -> GroupRecord:
     since = _first_year(validation_from)
     tested = f"the cases tested (from {since} on)" if since else "the later cases tested"
     record: dict[str, Any] = {
@@ -98,7 +97,7 @@ def _group_record(
         record["summary"] = (
             f"None of {tested} had {kind} {value}: how it does on such cases is unknown."
         )
-        return record
+        return GroupRecord(**record)
     # The row's own spelling (AUT for aut), unless the row is the code of a named value.
     n, value = row.n, row.group if row.group.upper() == value.upper() else value
     positive, predicted, observed = card.positive_class, row.mean_probability, row.observed_rate
@@ -116,7 +115,7 @@ def _group_record(
         record["summary"] = (
             f"Only {n} of {tested} had {kind} {value}: too few to tell how it does on such cases."
         )
-        return record
+        return GroupRecord(**record)
     summary = (
         f"On the {n} of {tested} with {kind} {value} it was right {row.accuracy:.1%} of the "
         f"time; always answering their most frequent outcome was right "
@@ -136,7 +135,7 @@ def _group_record(
             f"{observed:.0%} were found{ending}"
         )
     record["summary"] = summary
-    return record
+    return GroupRecord(**record)
 
 
 def _first_year(validation_from: str | None) -> int | None:

@@ -6,36 +6,34 @@ The model returns effects and spans; the words are chosen here, where they are s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from casecast.models.outcome.explain import shorten
+from casecast.models.outcome.explain import Effect, FieldEffect, shorten
 
 SENTENCE_QUOTE_CHARS = 80
 
 
 def reason_sentence(
-    reason: Mapping[str, Any],
+    reason: Effect,
     label: str,
     field_labels: Mapping[str, str],
     value_names: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
     """One reason (a passage, a sentence or a field) in one English sentence; a coded field
     value is named where ``value_names`` names it (SCOTUS issue area 8: Economic Activity)."""
-    effect = float(reason["effect"])
+    effect = reason.effect
     points = f"by {abs(effect) * 100:.1f} points"
     shown = f"'{label}'"
-    if reason["kind"] == "feature":
-        field = str(reason["feature"])
+    if isinstance(reason, FieldEffect):
+        field = reason.field
         name = field_labels.get(field, field.replace("_", " ").capitalize())
-        value = reason["value"]
-        value = (value_names or {}).get(field, {}).get(str(value), value)
+        value = (value_names or {}).get(field, {}).get(str(reason.value), reason.value)
         return (
             f"{name} {value} {_moves(effect)} the estimated probability of {shown} "
             f"{points}, against the average of past cases."
         )
-    first, last = reason["paragraphs"]
-    if reason.get("sentence"):
-        quote = shorten(str(reason["excerpt"]), SENTENCE_QUOTE_CHARS)
+    first, last = reason.first_paragraph, reason.last_paragraph
+    if reason.sentence:
+        quote = shorten(reason.excerpt, SENTENCE_QUOTE_CHARS)
         where, plural = f"In paragraph {first}, the sentence “{quote}”", False
     else:
         where = f"Paragraph {first}" if first == last else f"Paragraphs {first}–{last}"

@@ -21,9 +21,9 @@ from casecast.models.registry import (
     registered_model_name,
     run_text,
 )
+from casecast.models.run_contract import TRAINING_IDS_ARTIFACT
 from casecast.models.settings import CasecastSettings
 from casecast.training.fitting import (
-    TRAINING_IDS,
     add_article_scores,
     at_estimated_mix,
     case_articles,
@@ -84,7 +84,7 @@ def evaluate(
     figure.savefig(card_dir / "reliability.png", dpi=120)
     (card_dir / "model_card.md").write_text(card.markdown)
     report["model_card"] = str(card_dir / "model_card.md")
-    trained_on = run_text(info.run_id, TRAINING_IDS)
+    trained_on = run_text(info.run_id, TRAINING_IDS_ARTIFACT)
     if trained_on is not None:
         overlap = len({r.case_id for r in corpus.records} & set(trained_on.split()))
         report["n_in_training_data"] = overlap

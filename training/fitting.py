@@ -24,8 +24,6 @@ from casecast.training.metrics import (
 )
 from casecast.training.progress import progress_bar
 
-TRAINING_IDS = "training_case_ids.txt"
-
 
 def make_embedder(settings: CasecastSettings, spec: DatasetSpec) -> SentenceEmbedder:
     """The data set's encoder (or the configured one) with the shared cache."""

@@ -26,6 +26,15 @@ from casecast.models.registry import (
     ensure_experiment,
     pair_index_with_champion,
 )
+from casecast.models.run_contract import (
+    DATA_FINGERPRINT_TAG,
+    EMBEDDING_MODEL_ID_PARAM,
+    FUSION_TAG,
+    INDEX_FILES_ARTIFACT,
+    INDEX_MANIFEST_ARTIFACT,
+    INDEX_VERSION_TAG,
+    STAGE_TAG,
+)
 from casecast.models.settings import CasecastSettings
 from casecast.training.fitting import make_embedder
 from casecast.training.progress import progress_bar
@@ -86,14 +95,14 @@ def _log_index(experiment_id: str, manifest: IndexManifest, directory: Path) -> 
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"index-{manifest.dataset}") as run:
         mlflow.set_tags(
             {
-                "stage": "index",
-                "index_version": manifest.version,
-                "data_fingerprint": manifest.data_fingerprint,
+                STAGE_TAG: "index",
+                INDEX_VERSION_TAG: manifest.version,
+                DATA_FINGERPRINT_TAG: manifest.data_fingerprint,
             }
         )
         mlflow.log_params(
             {
-                "embedding_model_id": manifest.embedding_model_id,
+                EMBEDDING_MODEL_ID_PARAM: manifest.embedding_model_id,
                 "chunk_tokens": manifest.chunk_tokens,
                 "chunk_overlap": manifest.chunk_overlap,
                 "max_chunks_per_case": manifest.max_chunks_per_case,
@@ -107,11 +116,11 @@ def _log_index(experiment_id: str, manifest: IndexManifest, directory: Path) -> 
                 "build_seconds": manifest.build_seconds,
             }
         )
-        mlflow.log_dict(asdict(manifest), "index/manifest.json")
+        mlflow.log_dict(asdict(manifest), INDEX_MANIFEST_ARTIFACT)
         fusion = directory / RANKER_INFO
         if fusion.is_file():  # the ranker's files go with the index's below
             info = json.loads(fusion.read_text())
-            mlflow.set_tag("fusion", info["kind"])
+            mlflow.set_tag(FUSION_TAG, info["kind"])
             mlflow.log_params({f"fusion_{k}": v for k, v in info.get("params", {}).items()})
             mlflow.log_params(
                 {"fusion_query_years": "-".join(map(str, info["query_years"])),
@@ -126,7 +135,7 @@ def _log_index(experiment_id: str, manifest: IndexManifest, directory: Path) -> 
                     "fusion_validation_ndcg_rrf": checked["rrf_ndcg"],
                 }
             )
-        mlflow.log_artifacts(str(directory), "index/files")
+        mlflow.log_artifacts(str(directory), INDEX_FILES_ARTIFACT)
     return str(run.info.run_id)
 
 

@@ -45,6 +45,7 @@ from casecast.models.precedents.fusion_training import (
     temporal_queries,
 )
 from casecast.models.registry import ensure_experiment
+from casecast.models.run_contract import INDEX_VERSION_TAG, STAGE_TAG
 from casecast.models.settings import CasecastSettings
 from casecast.training.progress import console, progress_bar
 
@@ -297,7 +298,7 @@ def _log(dataset: str, settings: CasecastSettings, report: dict[str, dict[str, A
          index_version: str) -> None:  # fmt: skip
     experiment_id = ensure_experiment(f"casecast-{dataset}", settings)
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"evaluate-retrieval-{dataset}"):
-        mlflow.set_tags({"stage": "evaluate-retrieval", "index_version": index_version})
+        mlflow.set_tags({STAGE_TAG: "evaluate-retrieval", INDEX_VERSION_TAG: index_version})
         first = report[REFERENCE]
         mlflow.log_params({k: first[k] for k in ("n_queries", "n_candidates", "queries_from")})
         for mode in (*MODES, HYBRID_RRF, REFERENCE):

@@ -19,7 +19,6 @@ from casecast.data.datasets import (
     reads_judges,
 )
 from casecast.data.schema import TEXT_COLUMN, Corpus, model_input
-from casecast.models.card import CARD_ARTIFACT
 from casecast.models.outcome import CaseOutcomeClassifier
 from casecast.models.pyfunc import article_dicts, log_outcome_model
 from casecast.models.registry import (
@@ -27,9 +26,22 @@ from casecast.models.registry import (
     promote,
     registered_model_name,
 )
+from casecast.models.run_contract import (
+    CARD_ARTIFACT,
+    CARD_MARKDOWN_ARTIFACT,
+    DATA_FINGERPRINT_TAG,
+    DATA_SOURCES_TAG,
+    DATASET_TAG,
+    INPUTS_TAG,
+    JUDGE_FEATURES_TAG,
+    RELIABILITY_ARTIFACT,
+    STAGE_TAG,
+    TRAINING_IDS_ARTIFACT,
+    VALIDATION_METRIC_PREFIX,
+    VALIDATION_METRICS_ARTIFACT,
+)
 from casecast.models.settings import CasecastSettings
 from casecast.training.fitting import (
-    TRAINING_IDS,
     add_article_scores,
     at_estimated_mix,
     case_articles,
@@ -121,10 +133,10 @@ def train(
         held_out = corpus.subset(later)
         card = model_card(spec, f"{name} — temporal validation ({validation_from}+)",
                           held_out, val_proba, list(validator.classes_), validation,
-                          "validation/reliability.png", validator)  # fmt: skip
-        mlflow.log_text(card.markdown, "model_card.md")
+                          RELIABILITY_ARTIFACT, validator)  # fmt: skip
+        mlflow.log_text(card.markdown, CARD_MARKDOWN_ARTIFACT)
         # Ids only (no text): lets `evaluate` tell when a split overlaps the training data.
-        mlflow.log_text("\n".join(r.case_id for r in corpus.records), TRAINING_IDS)
+        mlflow.log_text("\n".join(r.case_id for r in corpus.records), TRAINING_IDS_ARTIFACT)
         mlflow.log_dict(card.card.model_dump(mode="json"), CARD_ARTIFACT)
         info = log_outcome_model(
             estimator,
@@ -199,22 +211,22 @@ def _log_training_run(
     mlflow.log_params(params)
     mlflow.set_tags(
         {
-            "stage": "train",
-            "dataset": spec.name,
-            "data_fingerprint": corpus.fingerprint(),
-            "data_sources": ";".join(corpus.sources),
-            "inputs": "text," + ",".join([*estimator.categorical, *estimator.numeric]),
-            "judge_features": str(reads_judges(spec, settings)).lower(),
+            STAGE_TAG: "train",
+            DATASET_TAG: spec.name,
+            DATA_FINGERPRINT_TAG: corpus.fingerprint(),
+            DATA_SOURCES_TAG: ";".join(corpus.sources),
+            INPUTS_TAG: "text," + ",".join([*estimator.categorical, *estimator.numeric]),
+            JUDGE_FEATURES_TAG: str(reads_judges(spec, settings)).lower(),
         }
     )
     mlflow.log_metrics(
         {
-            f"val_{k}": v
+            f"{VALIDATION_METRIC_PREFIX}{k}": v
             for k, v in validation.items()
             if isinstance(v, float | int) and not isinstance(v, bool)
         }
     )
-    mlflow.log_dict(validation, "validation/metrics.json")
+    mlflow.log_dict(validation, VALIDATION_METRICS_ARTIFACT)
     mlflow.log_figure(
         reliability_figure(
             val_labels,
@@ -223,7 +235,7 @@ def _log_training_run(
             spec.positive_class,
             f"temporal validation ({validation_from}+)",
         ),
-        "validation/reliability.png",
+        RELIABILITY_ARTIFACT,
     )
 
 

@@ -19,6 +19,12 @@ from casecast.models.registry import (
     registered_model_name,
     resolve_version,
 )
+from casecast.models.run_contract import (
+    DATA_FINGERPRINT_TAG,
+    EMBEDDING_MODEL_ID_PARAM,
+    N_VALIDATION_PARAM,
+    VALIDATION_FROM_PARAM,
+)
 
 
 def promote_version(dataset: str, version: str) -> str | None:
@@ -45,15 +51,17 @@ def version_rows(dataset: str, versions: Sequence[str]) -> list[dict[str, Any]]:
 
 
 def _version_row(info: ModelVersionInfo) -> dict[str, Any]:
-    validated, n_validation = (info.params.get(k) for k in ("validation_from", "n_validation"))
+    validated, n_validation = (
+        info.params.get(k) for k in (VALIDATION_FROM_PARAM, N_VALIDATION_PARAM)
+    )
     return {
         "version": info.version,
         "aliases": list(info.aliases),
         "validation_from": int(validated) if validated else None,
         "n_validation": int(n_validation) if n_validation else None,
         **{key: info.metrics.get(f"val_{key}") for key in _VERSION_FIGURES},
-        "data_fingerprint": info.tags.get("data_fingerprint"),
-        "embedding_model_id": info.params.get("embedding_model_id"),
+        "data_fingerprint": info.tags.get(DATA_FINGERPRINT_TAG),
+        "embedding_model_id": info.params.get(EMBEDDING_MODEL_ID_PARAM),
     }
 
 

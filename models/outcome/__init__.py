@@ -5,7 +5,13 @@ from casecast.models.outcome.articles import ArticleEstimate, ArticleHeads
 from casecast.models.outcome.calibration import TemperatureCalibrator
 from casecast.models.outcome.cases import CasePreparer, PreparedCases
 from casecast.models.outcome.classifier import FORMAT_VERSION, CaseOutcomeClassifier, OutcomeDetails
-from casecast.models.outcome.explain import Effect, FieldEffect, OcclusionExplainer, PassageEffect
+from casecast.models.outcome.explain import (
+    Effect,
+    FieldEffect,
+    OcclusionExplainer,
+    PassageEffect,
+    effect_from_record,
+)
 from casecast.models.outcome.features import CaseFeatures, CaseMatrices
 from casecast.models.outcome.learners import ChiSquaredTrees, NBLogisticRegression
 from casecast.models.outcome.stack import StackedCaseClassifier
@@ -28,4 +34,5 @@ __all__ = [
     "PreparedCases",
     "StackedCaseClassifier",
     "TemperatureCalibrator",
+    "effect_from_record",
 ]

@@ -12,7 +12,7 @@ respondent state is one the model never saw.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +65,20 @@ class FieldEffect:
 
 
 Effect = PassageEffect | FieldEffect
+
+
+def effect_from_record(record: Mapping[str, Any]) -> Effect:
+    """An effect back from the record ``as_dict`` wrote (the pyfunc's answer carries those)."""
+    if record["kind"] == "feature":
+        return FieldEffect(str(record["feature"]), record["value"], float(record["effect"]))
+    first, last = record["paragraphs"]
+    return PassageEffect(
+        int(first),
+        int(last),
+        str(record["excerpt"]),
+        float(record["effect"]),
+        bool(record.get("sentence", False)),
+    )
 
 
 @dataclass(frozen=True)

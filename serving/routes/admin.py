@@ -27,7 +27,7 @@ def versions(
     services: ServicesDep, _: ModelAdmin, dataset: Annotated[DatasetName, Query()] = "echr"
 ) -> list[RegisteredVersion]:
     """Every registered version of a data set's model, with its aliases and index."""
-    return services.registered_versions(dataset)
+    return services.predictions.registered_versions(dataset)
 
 
 @router.get("/keys", response_model=list[ApiKeyOut], responses=errors(503))

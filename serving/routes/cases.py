@@ -15,7 +15,7 @@ CaseId = Annotated[str, Path(min_length=1, max_length=64)]
 @router.get("/{case_id}", response_model=CaseResponse, responses=errors(404, 422, 503))
 def get_case(case_id: CaseId, services: ServicesDep, _: CaseReader) -> CaseResponse:
     """One indexed past case: its facts and its outcome."""
-    return services.case(case_id)
+    return services.precedents.case(case_id)
 
 
 @router.get(
@@ -28,4 +28,4 @@ async def similar(
     k: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> list[PrecedentOut]:
     """More like this: the cases closest to an indexed case, itself excluded."""
-    return await services.run(services.similar, caller, case_id, k)
+    return await services.run(services.precedents.similar, caller, case_id, k)

@@ -17,7 +17,7 @@ def model_card(
     services: ServicesDep, _: CardReader, dataset: Annotated[DatasetName, Query()] = "echr"
 ) -> ModelCard:
     """The served model: version, validation figures and training data."""
-    return services.model_card(dataset)
+    return services.predictions.model_card(dataset)
 
 
 @router.get(
@@ -29,7 +29,7 @@ def reliability(
     services: ServicesDep, _: CardReader, dataset: Annotated[DatasetName, Query()] = "echr"
 ) -> Response:
     """The served model's reliability diagram: estimated against observed, on later cases."""
-    return Response(services.reliability_png(dataset), media_type="image/png")
+    return Response(services.predictions.reliability_png(dataset), media_type="image/png")
 
 
 @router.get("/metrics", include_in_schema=False)

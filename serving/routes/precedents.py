@@ -18,4 +18,4 @@ async def search(
     body: PrecedentSearchRequest, services: ServicesDep, caller: SearchCaller
 ) -> PrecedentSearchResponse:
     """Past cases closest to the facts given (or to an indexed case), with matching passages."""
-    return await services.run(services.search, caller, body)
+    return await services.run(services.precedents.search, caller, body)

@@ -16,4 +16,4 @@ async def predict(
     body: PredictRequest, services: ServicesDep, request_id: RequestIdDep, caller: PredictCaller
 ) -> PredictResponse:
     """Probability of each outcome for the facts given, with the reasons behind it."""
-    return await services.run(services.predict, caller, request_id, body)
+    return await services.run(services.predictions.predict, caller, request_id, body)

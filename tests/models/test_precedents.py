@@ -265,7 +265,7 @@ def test_ann_path_agrees_with_exact_search(tmp_path, corpus, parts):
     embedder, chunker = parts
     build_index(corpus, embedder, chunker, 2, tmp_path, ann_min_passages=1)
     graph = PrecedentIndex.load(tmp_path, "echr")
-    assert graph.ann is not None and graph.manifest.ann.startswith("hnsw")
+    assert graph.stored.ann is not None and graph.manifest.ann.startswith("hnsw")
     for record in corpus.records[:15]:
         query = graph.embed_query(record.paragraphs)
         approximate = graph.search(query, k=5, mode="semantic")

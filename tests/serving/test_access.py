@@ -164,14 +164,14 @@ def test_requests_beyond_the_concurrency_limit_get_429_and_the_first_finishes(
     with TestClient(app):
         services = app.state.services
         entered, release = threading.Event(), threading.Event()
-        predict = services.predict
+        predict = services.predictions.predict
 
         def held(*args):
             entered.set()
             release.wait(60)
             return predict(*args)
 
-        monkeypatch.setattr(services, "predict", held)
+        monkeypatch.setattr(services.predictions, "predict", held)
 
         async def scenario():
             transport = httpx.ASGITransport(app=app)

@@ -377,7 +377,7 @@ def test_an_unexpected_error_is_a_logged_500_and_the_server_goes_on(trained_home
         def fail(*args, **kwargs):
             raise RuntimeError("a bug")
 
-        monkeypatch.setattr(services, "predict", fail)
+        monkeypatch.setattr(services.predictions, "predict", fail)
         response = client_.post(
             "/v1/predict", json={"text": "x y z"}, headers={"X-Request-ID": "req-42"}
         )
