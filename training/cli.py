@@ -209,7 +209,7 @@ def models(
 
     from casecast.models.registry import ModelNotAvailableError
     from casecast.training.model_card import score_text
-    from casecast.training.versions import version_table
+    from casecast.training.versions import validated_alike, version_table
 
     try:
         rows = version_table(dataset)
@@ -235,7 +235,7 @@ def models(
     out.print(table)
     out.print("from: first year of the validation cases; majority: accuracy of always answering "
               "the most frequent outcome; data: fingerprint of the training data")  # fmt: skip
-    if not _validated_alike(*rows):
+    if not validated_alike(*rows):
         out.print("versions validated on different years or data do not compare directly")
 
 
@@ -247,7 +247,7 @@ def promote(
     """Move the champion alias to a version; the old champion becomes `previous`."""
     from mlflow.exceptions import MlflowException
 
-    from casecast.training.versions import promote_version, version_rows
+    from casecast.training.versions import promote_version, promotion_summary, version_rows
 
     try:
         old = promote_version(dataset, version)
@@ -255,25 +255,7 @@ def promote(
         _fail(error)
     console.print(f"v{version} is champion" + (f"; v{old} is previous" if old else ""))
     if old and old != version:
-        console.print(_comparison(*version_rows(dataset, [version, old])))
-
-
-def _validated_alike(*rows: dict[str, Any]) -> bool:
-    """Whether versions' validation figures compare: same first year, same training data."""
-    return len({(row["validation_from"], row["data_fingerprint"]) for row in rows}) <= 1
-
-
-def _comparison(new: dict[str, Any], old: dict[str, Any]) -> str:
-    """One line: the two versions' validation figures, or why they do not compare."""
-    from casecast.training.model_card import score_text
-
-    if not _validated_alike(new, old):
-        return "validated on different years or data: see `casecast models` before trusting either"
-    return (
-        f"validation from {new['validation_from']}: macro-F1 {score_text(new['macro_f1'])} "
-        f"(was {score_text(old['macro_f1'])}), ECE {score_text(new['ece'])} "
-        f"(was {score_text(old['ece'])})"
-    )
+        console.print(promotion_summary(*version_rows(dataset, [version, old])))
 
 
 PublicDemoOption = Annotated[

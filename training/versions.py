@@ -25,6 +25,7 @@ from casecast.models.run_contract import (
     N_VALIDATION_PARAM,
     VALIDATION_FROM_PARAM,
 )
+from casecast.training.model_card import score_text
 
 
 def promote_version(dataset: str, version: str) -> str | None:
@@ -81,3 +82,19 @@ def name_has_champion(name: str) -> bool:
     except ModelNotAvailableError:
         return False
     return True
+
+
+def validated_alike(*rows: dict[str, Any]) -> bool:
+    """Whether versions' validation figures compare: same first year, same training data."""
+    return len({(row["validation_from"], row["data_fingerprint"]) for row in rows}) <= 1
+
+
+def promotion_summary(new: dict[str, Any], old: dict[str, Any]) -> str:
+    """One line: the two versions' validation figures, or why they do not compare."""
+    if not validated_alike(new, old):
+        return "validated on different years or data: see `casecast models` before trusting either"
+    return (
+        f"validation from {new['validation_from']}: macro-F1 {score_text(new['macro_f1'])} "
+        f"(was {score_text(old['macro_f1'])}), ECE {score_text(new['ece'])} "
+        f"(was {score_text(old['ece'])})"
+    )

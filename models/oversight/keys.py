@@ -11,6 +11,7 @@ import functools
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
@@ -61,13 +62,17 @@ class ApiKey:
         return "active"
 
 
-def _secret_hash(secret: str) -> str:
+def secret_hash(secret: str) -> str:
+    """What the store keeps of a key's secret (SHA-256): the secret itself is never kept."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 class KeyStore:
-    def __init__(self, url: str) -> None:
+    """API keys in a database. ``clock`` says what time it is (expiry is read against it)."""
+
+    def __init__(self, url: str, clock: Callable[[], datetime] = utc_now) -> None:
         self.url = url
+        self.clock = clock
 
     @functools.cached_property
     def engine(self) -> Engine:
@@ -86,7 +91,7 @@ class KeyStore:
         if expires_in is not None and expires_in <= timedelta(0):
             raise ValueError("expiry must be in the future")
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
-        now = utc_now()
+        now = self.clock()
         key = ApiKey(
             key_id=key_id,
             name=name.strip(),
@@ -100,7 +105,7 @@ class KeyStore:
                     key_id=key.key_id,
                     name=key.name,
                     role=key.role,
-                    secret_sha256=_secret_hash(secret),
+                    secret_sha256=secret_hash(secret),
                     created_at=key.created_at,
                     expires_at=key.expires_at,
                 )
@@ -123,7 +128,7 @@ class KeyStore:
             done = connection.execute(
                 update(api_keys)
                 .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=iso(utc_now()))
+                .values(revoked_at=iso(self.clock()))
             )
         key = self.get(key_id)
         if key is None:
@@ -140,10 +145,10 @@ class KeyStore:
         with self.engine.connect() as connection:
             row = connection.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
         stored = row.secret_sha256 if row is not None else _DUMMY_HASH
-        if not hmac.compare_digest(stored, _secret_hash(secret)) or row is None:
+        if not hmac.compare_digest(stored, secret_hash(secret)) or row is None:
             raise KeyRejectedError("unknown API key")
         key = _key(row)
-        state = key.state()
+        state = key.state(self.clock())
         if state == "revoked":
             raise KeyRejectedError(f"API key {key_id} was revoked at {key.revoked_at}")
         if state == "expired":

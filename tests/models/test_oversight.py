@@ -2,14 +2,13 @@
 
 import json
 import threading
-import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 
 from casecast.models.oversight import AuditEntry, AuditLedger, KeyRejectedError, KeyStore
-from casecast.models.oversight.keys import _secret_hash
+from casecast.models.oversight.keys import secret_hash, utc_now
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -45,7 +44,7 @@ def test_a_key_authenticates_until_revoked_and_only_its_hash_is_stored(url):
     secret = token.split(".", 1)[1]
     with store.engine.connect() as connection:
         dumped = json.dumps([list(r) for r in connection.execute(text("select * from api_keys"))])
-    assert secret not in dumped and _secret_hash(secret) in dumped
+    assert secret not in dumped and secret_hash(secret) in dumped
     with pytest.raises(KeyRejectedError, match="unknown"):
         store.authenticate(token[:-1] + ("A" if token[-1] != "A" else "B"))
     with pytest.raises(KeyRejectedError, match="malformed"):
@@ -61,12 +60,15 @@ def test_a_key_authenticates_until_revoked_and_only_its_hash_is_stored(url):
 
 
 def test_an_expired_key_is_rejected(url):
-    store = KeyStore(url)
-    key, token = store.create("Claimant", "claimant", timedelta(seconds=1))
-    assert store.authenticate(token).key_id == key.key_id  # well within its second
-    time.sleep(1.1)
-    with pytest.raises(KeyRejectedError, match="expired"):
+    now = [utc_now()]
+    store = KeyStore(url, clock=lambda: now[0])
+    key, token = store.create("Claimant", "claimant", timedelta(days=30))
+    now[0] += timedelta(days=29, hours=23)
+    assert store.authenticate(token).key_id == key.key_id  # an hour left
+    now[0] += timedelta(hours=1)
+    with pytest.raises(KeyRejectedError, match=f"API key {key.key_id} expired at"):
         store.authenticate(token)
+    assert [k.state(now[0]) for k in store.list_keys()] == ["expired"]
 
 
 def test_an_intact_chain_verifies_and_each_kind_of_tampering_is_named(url):

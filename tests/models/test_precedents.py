@@ -370,38 +370,30 @@ def test_a_build_records_how_far_it_came_and_that_it_finished(tmp_path, corpus, 
 def test_an_interrupted_build_says_so_and_resumes_from_the_cache(tmp_path, corpus, monkeypatch):
     """The embedding cache commits block by block: a build stopped after its first block
     embeds only the rest when started again."""
-    from casecast.features import embedding
-
-    monkeypatch.setattr(embedding, "_WRITE_BLOCK", 8)
-    embedder = SentenceEmbedder(cache_dir=tmp_path / "cache").fit()
+    embedder = SentenceEmbedder(cache_dir=tmp_path / "cache", cache_block=8).fit()
     chunker = ParagraphChunker(128, 16).fit()
-    encoded: list[int] = []
-    real_encode = embedder._encode
+    reported: list[int] = []
 
-    def stop_after_one_block(texts, role="passage"):
-        if encoded:
+    def stop_after_one_block(done: int) -> None:
+        reported.append(done)
+        if len(reported) == 2:  # the cache's count, then the first block: as a user's Ctrl-C
             raise KeyboardInterrupt
-        encoded.append(len(texts))
-        return real_encode(texts, role)
 
-    monkeypatch.setattr(embedder, "_encode", stop_after_one_block)
     few = corpus.subset(range(6))
     with pytest.raises(KeyboardInterrupt):
-        build_index(few, embedder, chunker, 4, tmp_path / "indexes")
+        build_index(few, embedder, chunker, 4, tmp_path / "indexes", stop_after_one_block)
+    assert reported == [0, 8]
     [stopped] = read_statuses(tmp_path / "indexes" / "echr")
     assert stopped.state == "stopped" and stopped.done == 8 < stopped.total
     assert not (tmp_path / "indexes" / "echr" / "CURRENT").exists()
 
-    def count(texts, role="passage"):
-        encoded.append(len(texts))
-        return real_encode(texts, role)
-
-    monkeypatch.setattr(embedder, "_encode", count)
-    encoded.clear()
-    manifest = build_index(few, embedder, chunker, 4, tmp_path / "indexes")
+    reported.clear()
+    manifest = build_index(few, embedder, chunker, 4, tmp_path / "indexes", reported.append)
     [done] = read_statuses(tmp_path / "indexes" / "echr")
     assert done.state == "done" and done.cached == 8
-    assert sum(encoded) == manifest.n_chunks - 8  # distinct texts: no passage repeats here
+    # The first block came from the cache; only the rest was embedded, block by block.
+    assert reported[0] == 8 and sum(reported[1:]) == manifest.n_chunks - 8
+    assert all(0 < n <= 8 for n in reported[1:])
 
 
 def test_a_build_whose_process_is_gone_reads_as_stopped(tmp_path, monkeypatch):

@@ -1,12 +1,12 @@
 """Who may do what: every endpoint under every role, no key, a revoked and an expired key."""
 
-import time
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
 from casecast.models.oversight import KeyStore
+from casecast.models.oversight.keys import utc_now
 from casecast.serving.app import create_app
 from tests.serving.conftest import bearer, serving_settings
 
@@ -53,8 +53,9 @@ def rejected_keys(trained_home) -> dict[str, str]:
     store = KeyStore(serving_settings(trained_home).resolved_oversight_url)
     revoked_key, revoked = store.create("former clerk", "judge")
     store.revoke(revoked_key.key_id)
-    _, expired = store.create("visiting researcher", "data-scientist", timedelta(milliseconds=1))
-    time.sleep(0.01)
+    # Issued two days ago for one day (the store's clock set back): expired since yesterday.
+    issuer = KeyStore(store.url, clock=lambda: utc_now() - timedelta(days=2))
+    _, expired = issuer.create("visiting researcher", "data-scientist", timedelta(days=1))
     return {"revoked": revoked, "expired": expired}
 
 

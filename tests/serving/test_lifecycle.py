@@ -4,6 +4,7 @@ swapped in while requests go on, and every answer names the version that produce
 import asyncio
 import json
 import shutil
+import threading
 import time
 
 import httpx
@@ -47,7 +48,7 @@ def _new_index_version(home) -> str:
 
 
 def test_a_promotion_mid_traffic_fails_no_request_and_answers_switch_version(
-    home, role_keys, train_slice
+    home, role_keys, train_slice, monkeypatch
 ):
     app = create_app(serving_settings(home))
     texts = [r.text for r in train_slice.records[:16]]
@@ -58,6 +59,18 @@ def test_a_promotion_mid_traffic_fails_no_request_and_answers_switch_version(
         promote(NAME, second)
         point_current(home / "indexes" / "echr", new_index)
         headers = bearer(role_keys["data-scientist"])
+        # The first requests are held after they took the model they run on, until the reload
+        # has answered: each must still finish on the version it started with.
+        service = app.state.services.models["echr"]
+        predict, arrived, release = service.predict, threading.Semaphore(0), threading.Event()
+
+        def held(loaded, *args):
+            arrived.release()
+            release.wait(120)
+            return predict(loaded, *args)
+
+        monkeypatch.setattr(service, "predict", held)
+        in_flight = 4  # fewer than the worker threads: the reload needs one
 
         async def traffic_with_a_reload() -> tuple[list[httpx.Response], httpx.Response]:
             transport = httpx.ASGITransport(app=app)
@@ -66,10 +79,12 @@ def test_a_promotion_mid_traffic_fails_no_request_and_answers_switch_version(
             ) as c:
                 before = [
                     asyncio.create_task(c.post("/v1/predict", json={"text": t, "explain": False}))
-                    for t in texts[:8]
+                    for t in texts[:in_flight]
                 ]
-                await asyncio.sleep(0.05)
+                for _ in before:
+                    assert await asyncio.to_thread(arrived.acquire, timeout=120)
                 reload = await c.post("/v1/admin/reload")
+                release.set()
                 after = [
                     await c.post("/v1/precedents/search", json={"text": t, "k": 2})
                     for t in texts[8:10]
@@ -82,10 +97,11 @@ def test_a_promotion_mid_traffic_fails_no_request_and_answers_switch_version(
         changes = {c["component"]: c for c in reload.json()["changes"]}
         assert (changes["model"]["old_version"], changes["model"]["new_version"]) == ("1", second)
         assert changes["index"]["new_version"] == new_index
-        assert {a.json()["model"]["version"] for a in answers[:8]} <= {"1", second}
+        assert [a.json()["model"]["version"] for a in answers[:in_flight]] == ["1"] * in_flight
         # Once the reload answered, every answer comes from the new pair.
-        assert {a.json()["index"]["version"] for a in answers[8:10]} == {new_index}
-        assert {a.json()["model"]["version"] for a in answers[10:]} == {second}
+        searches, predictions = answers[in_flight : in_flight + 2], answers[in_flight + 2 :]
+        assert {a.json()["index"]["version"] for a in searches} == {new_index}
+        assert {a.json()["model"]["version"] for a in predictions} == {second}
         health = client.get("/health").json()["datasets"]["echr"]
         assert health["model"]["version"] == second and health["index"]["version"] == new_index
         metrics = client.get("/metrics").text

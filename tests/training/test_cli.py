@@ -183,14 +183,14 @@ def test_train_on_chosen_split_files(tmp_path, echr_train_path, echr_dev_path, e
 
 
 def test_promotion_compares_versions_validated_alike():
-    from casecast.training.cli import _comparison
+    from casecast.training.versions import promotion_summary
 
     old = {"validation_from": 2011, "data_fingerprint": "abc", "macro_f1": 0.8379, "ece": 0.023}
     new = {**old, "macro_f1": 0.8412, "ece": 0.031}
-    assert _comparison(new, old) == (
+    assert promotion_summary(new, old) == (
         "validation from 2011: macro-F1 0.841 (was 0.838), ECE 0.031 (was 0.023)"
     )
-    assert "different years" in _comparison({**new, "validation_from": 2012}, old)
+    assert "different years" in promotion_summary({**new, "validation_from": 2012}, old)
 
 
 def test_a_split_is_restated_for_its_estimated_mix_only_where_the_estimate_is_firm(
