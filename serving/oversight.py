@@ -129,18 +129,8 @@ def _feedback_out(record: AuditRecord) -> FeedbackOut:
 
 
 def _record_out(record: AuditRecord, feedback: list[AuditRecord]) -> AuditRecordOut:
-    return AuditRecordOut(
-        record_id=record.record_id,
-        seq=record.seq,
-        ts=record.ts,
-        kind=record.kind,
-        endpoint=record.endpoint,
-        dataset=record.dataset,
-        model_name=record.model_name,
-        model_version=record.model_version,
-        index_version=record.index_version,
-        input_sha256=record.input_sha256,
-        summary=record.summary,
-        hash=record.hash,
-        feedback=[_feedback_out(f) for f in feedback],
-    )
+    # The wire record names what it shows (never the case text); the rest is the record's.
+    shown = {
+        name: getattr(record, name) for name in AuditRecordOut.model_fields if name != "feedback"
+    }
+    return AuditRecordOut(**shown, feedback=[_feedback_out(f) for f in feedback])

@@ -55,6 +55,13 @@ def _isolated_mlflow_uri(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
 
 
+def skip_or_fail(message: str) -> None:
+    """Skip, saying why, on a developer's machine; fail in CI, where nothing may skip."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def _data_dir() -> Path:
     return DataSettings().resolved_data_dir()
 
@@ -63,10 +70,7 @@ def _data_dir() -> Path:
 def echr_dir() -> Path:
     folder = _data_dir() / FOLDER
     if not (folder / SPLIT_FILES["train"]).is_file():
-        message = f"ECHR data not found in {folder}: put ../shared beside the checkout"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail(f"ECHR data not found in {folder}: put ../shared beside the checkout")
     return folder
 
 
@@ -126,13 +130,16 @@ def postgres_url() -> Iterator[str]:
     import shutil
     import subprocess
 
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    # On the PATH, or where Debian's postgresql package puts them.
+    debian = ":".join(sorted(str(p) for p in Path("/usr/lib/postgresql").glob("*/bin")))
+    search = f"{os.environ.get('PATH', '')}:{debian}"
+    initdb, pg_ctl = shutil.which("initdb", path=search), shutil.which("pg_ctl", path=search)
     if initdb is None or pg_ctl is None:
-        pytest.skip(
+        skip_or_fail(
             "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql"
         )
     if importlib.util.find_spec("psycopg") is None:
-        pytest.skip("psycopg is not installed: pip install 'psycopg[binary]'")
+        skip_or_fail("psycopg is not installed: pip install 'psycopg[binary]'")
     import tempfile
 
     # PostgreSQL refuses to run as root: the cluster then belongs to nobody, in a folder

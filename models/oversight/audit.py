@@ -17,7 +17,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
@@ -57,23 +57,12 @@ class AuditEntry:
     ts: str | None = None  # now, unless migrated from an older log
 
 
-@dataclass(frozen=True)
-class AuditRecord:
+@dataclass(frozen=True, kw_only=True)
+class AuditRecord(AuditEntry):
+    """An entry as the chain holds it: its position, time and hashes added."""
+
+    ts: str  # always set once recorded
     seq: int
-    record_id: str
-    ts: str
-    kind: str
-    summary: dict[str, Any]
-    key_id: str | None
-    role: str | None
-    endpoint: str | None
-    dataset: str | None
-    model_name: str | None
-    model_version: str | None
-    index_version: str | None
-    input_sha256: str | None
-    input_text: str | None
-    subject: str | None
     prev_hash: str
     hash: str
 
@@ -128,20 +117,9 @@ class AuditLedger:
         ).first()
         seq, prev_hash = (head.seq + 1, head.hash) if head is not None else (1, GENESIS)
         row = {
+            **{f.name: getattr(entry, f.name) for f in fields(AuditEntry)},
             "seq": seq,
-            "record_id": entry.record_id,
             "ts": entry.ts or iso(utc_now()),
-            "kind": entry.kind,
-            "key_id": entry.key_id,
-            "role": entry.role,
-            "endpoint": entry.endpoint,
-            "dataset": entry.dataset,
-            "model_name": entry.model_name,
-            "model_version": entry.model_version,
-            "index_version": entry.index_version,
-            "input_sha256": entry.input_sha256,
-            "input_text": entry.input_text,
-            "subject": entry.subject,
             "summary": _canonical(entry.summary),
             "prev_hash": prev_hash,
         }

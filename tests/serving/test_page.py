@@ -17,6 +17,7 @@ import uvicorn
 
 from casecast.serving.app import create_app
 from casecast.serving.page import catalogue
+from tests.conftest import skip_or_fail
 from tests.serving.conftest import serving_settings
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -51,7 +52,7 @@ def serving(settings) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser():
     if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (apt-get install -y chromium): no browser tests")
+        skip_or_fail("Chromium is not installed (apt-get install -y chromium): no browser tests")
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
