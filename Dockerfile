@@ -2,7 +2,6 @@
 # holding the MLflow store and indexes that `casecast train` / `casecast index` produced).
 FROM python:3.11-slim
 
-ARG TORCH_VERSION=2.13.0
 # Optional CPU wheel index for torch; the registry default may be the (much larger) CUDA build.
 ARG TORCH_INDEX_URL=""
 
@@ -16,14 +15,19 @@ RUN useradd --create-home --uid 10001 casecast \
     && mkdir -p /var/lib/casecast && chown casecast /var/lib/casecast
 
 WORKDIR /app
-RUN pip install "torch==${TORCH_VERSION}" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
+# The locked versions, as scripts/setup installs them (dev tools aside, they are small).
+COPY requirements.lock ./
+RUN pip install "$(grep -E '^torch==' requirements.lock)" \
+      ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} \
+    && pip install -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY data ./data
 COPY features ./features
 COPY models ./models
 COPY training ./training
 COPY serving ./serving
-RUN pip install .
+# Installs as the one package `casecast` (its folders are its subpackages).
+RUN pip install --no-deps .
 
 USER casecast
 VOLUME ["/var/lib/casecast"]

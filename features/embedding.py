@@ -303,6 +303,10 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         self.passage_prefix = passage_prefix
         self.cache_block = cache_block
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Embedders pickled before ``cache_block`` was a parameter commit every CACHE_BLOCK.
+        self.__dict__.update({"cache_block": CACHE_BLOCK, **state})
+
     def fit(self, X: Any = None, y: Any = None) -> SentenceEmbedder:
         encoder = self._encoder()
         self.backend_ = encoder.backend

@@ -62,6 +62,13 @@ class InvalidInputError(ServiceError):
     code = "invalid_input"
 
 
+class BadDocumentError(ServiceError):
+    """An uploaded file that cannot be read as the kind it is (a damaged or crafted one)."""
+
+    status_code = 400
+    code = "bad_document"
+
+
 class PayloadTooLargeError(ServiceError):
     status_code = 413
     code = "payload_too_large"

@@ -29,6 +29,7 @@ from casecast.models.registry import (
     registered_model_name,
 )
 from casecast.models.run_contract import INDEX_VERSION_TAG
+from casecast.serving.documents import DocumentReader
 from casecast.serving.errors import NotFoundError
 from casecast.serving.metrics import ServiceMetrics
 from casecast.serving.outcomes import OutcomeService, Predictions
@@ -57,6 +58,7 @@ class Services:
         self.oversight = OversightService(settings, metrics)
         self.predictions = Predictions(settings, metrics, self.oversight, self.models, self.indexes)
         self.precedents = Precedents(settings, metrics, self.oversight, self.indexes)
+        self.documents = DocumentReader(settings)
         self._refresh_lock = threading.Lock()
         self._workers: anyio.CapacityLimiter | None = None
 

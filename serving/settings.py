@@ -30,7 +30,41 @@ class ServingSettings(CasecastSettings):
         default=1_000_000, ge=1, description="request bodies over this get 413"
     )
     max_upload_bytes: int = Field(
-        default=10_000_000, ge=1, description="largest case file /v1/documents/text reads"
+        default=10_000_000,
+        ge=1,
+        description="largest case file /v1/documents/text accepts, as sent (413 beyond)",
+    )
+    max_document_member_bytes: int = Field(
+        default=50_000_000,
+        ge=1,
+        description="largest uncompressed size of the archive part a DOCX's text is read "
+        "from, checked before inflating and counted while it inflates (413 beyond)",
+    )
+    max_document_compression_ratio: float = Field(
+        default=100.0,
+        gt=1,
+        description="most a DOCX's text part may inflate (uncompressed / compressed); Word "
+        "files compress 5-20 times, compression bombs thousands (413 beyond)",
+    )
+    max_document_pages: int = Field(
+        default=2000, ge=1, description="most pages of a PDF that is read (413 beyond)"
+    )
+    document_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="wall-clock (and CPU) time one document may take to read (422 beyond)",
+    )
+    document_memory_bytes: int = Field(
+        default=1_000_000_000,
+        ge=100_000_000,
+        description="address space of the process that reads one document; a file that "
+        "needs more is refused (413) and the server is untouched",
+    )
+    max_concurrent_documents: int = Field(
+        default=2,
+        ge=1,
+        description="documents read at once, each in its own worker process; more wait up "
+        "to 10 s, then 503",
     )
     mlflow_ui_url: str | None = Field(
         default=None, description="where the page links the MLflow UI (e.g. http://host:5000)"

