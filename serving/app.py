@@ -75,6 +75,7 @@ def create_app(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         by_path={documents.UPLOAD_PATH: settings.max_upload_bytes},
+        max_json_depth=settings.max_json_depth,
     )
     app.state.metrics = metrics
     in_flight = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
@@ -74,12 +75,6 @@ class PayloadTooLargeError(ServiceError):
     code = "payload_too_large"
 
 
-def check_text_length(text: str, limit: int) -> None:
-    """A text longer than the server reads is refused (413) before any work on it."""
-    if len(text) > limit:
-        raise PayloadTooLargeError(f"text has {len(text):,} characters; the limit is {limit:,}")
-
-
 class UnsupportedMediaError(ServiceError):
     status_code = 415
     code = "unsupported_media_type"
@@ -99,6 +94,7 @@ INVALID_JSON = "the request body is not valid JSON (in UTF-8)"
 # Codes of the plain HTTP errors Starlette and FastAPI raise themselves.
 HTTP_CODES = {
     400: "invalid_json",
+    422: "invalid_input",
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
@@ -204,11 +200,16 @@ class BodyLimitMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, by_path: Mapping[str, int] | None = None
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        by_path: Mapping[str, int] | None = None,
+        max_json_depth: int | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.by_path = dict(by_path or {})  # routes that take more (file uploads)
+        self.max_json_depth = max_json_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -222,14 +223,63 @@ class BodyLimitMiddleware:
             await _answer(request, 413, "payload_too_large", message_)(scope, receive, send)
             return
         received = 0
+        content_type = dict(scope.get("headers", ())).get(b"content-type", b"")
+        depth = (
+            JsonDepth(self.max_json_depth)
+            if self.max_json_depth is not None and b"json" in content_type
+            else None
+        )
 
         async def receive_within_limit() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > limit:
                     raise StarletteHTTPException(413, message_)
+                if depth is not None and not depth.feed(chunk):
+                    raise StarletteHTTPException(
+                        422, f"the JSON body is nested deeper than {depth.limit} levels"
+                    )
             return message
 
         await self.app(scope, receive_within_limit, send)
+
+
+class JsonDepth:
+    """Counts a JSON text's nesting as its bytes arrive (strings and their escapes skipped),
+    so that a body nested past ``limit`` is refused before it is parsed. Only the bytes that
+    can matter are looked at: a case text of 200,000 characters costs microseconds."""
+
+    _SPECIAL = re.compile(rb'["\\\[\]{}]')
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.depth = 0
+        self._in_string = False
+        self._skip = 0  # bytes of the next chunk to skip (an escape split across chunks)
+
+    def feed(self, chunk: bytes) -> bool:
+        """False once the nesting has passed the limit."""
+        allowed, self._skip = self._skip, 0
+        for match in self._SPECIAL.finditer(chunk):
+            at = match.start()
+            if at < allowed:
+                continue
+            byte = chunk[at]
+            if self._in_string:
+                if byte == 0x5C:  # backslash: the next byte is escaped, whatever it is
+                    allowed = at + 2
+                    self._skip = max(0, allowed - len(chunk))
+                elif byte == 0x22:
+                    self._in_string = False
+            elif byte == 0x22:
+                self._in_string = True
+            elif byte in (0x5B, 0x7B):  # [ {
+                self.depth += 1
+                if self.depth > self.limit:
+                    return False
+            elif byte in (0x5D, 0x7D):  # ] }
+                self.depth -= 1
+        return True

@@ -40,7 +40,8 @@ from casecast.models.run_contract import (
 )
 from casecast.serving import schemas
 from casecast.serving.access import Principal
-from casecast.serving.errors import InvalidInputError, NotFoundError, check_text_length
+from casecast.serving.errors import InvalidInputError, NotFoundError
+from casecast.serving.limits import check_case_text
 from casecast.serving.metrics import ServiceMetrics
 from casecast.serving.oversight import OversightService, entry
 from casecast.serving.precedents import PrecedentService
@@ -168,7 +169,7 @@ class Predictions:
         self, principal: Principal, request_id: str, body: schemas.PredictRequest
     ) -> schemas.PredictResponse:
         """An outcome estimate, recorded in the audit log before it is handed out."""
-        check_text_length(body.text, self.settings.max_text_chars)
+        check_case_text(body.text, self.settings)
         service = self.model(body.dataset)
         loaded = service.holder.require()  # once: a swap mid-request does not mix versions
         prediction = service.predict(

@@ -22,7 +22,8 @@ from casecast.models.precedents import (
     read_statuses,
 )
 from casecast.serving.access import Principal
-from casecast.serving.errors import InvalidInputError, NotFoundError, check_text_length
+from casecast.serving.errors import InvalidInputError, NotFoundError
+from casecast.serving.limits import check_search
 from casecast.serving.metrics import ServiceMetrics
 from casecast.serving.oversight import OversightService, entry
 from casecast.serving.schemas import (
@@ -92,6 +93,7 @@ class Precedents:
     def search(self, principal: Principal, body: PrecedentSearchRequest) -> PrecedentSearchResponse:
         if (body.text is None) == (body.case_id is None):
             raise InvalidInputError("give exactly one of text or case_id")
+        check_search(body, self.settings)
         if body.dataset not in self.indexes:
             raise NotFoundError(
                 f"unknown data set {body.dataset!r}; served: {', '.join(self.indexes)}"
@@ -101,7 +103,6 @@ class Precedents:
         filters = SearchFilters(**{**fields, "articles": tuple(fields["articles"])})
         mode: Mode = body.mode
         if body.text is not None:
-            check_text_length(body.text, self.settings.max_text_chars)
             hits = index.search_text(
                 body.text, body.k, filters, mode, self.settings.max_query_passages
             )

@@ -69,6 +69,23 @@ class ServingSettings(CasecastSettings):
     mlflow_ui_url: str | None = Field(
         default=None, description="where the page links the MLflow UI (e.g. http://host:5000)"
     )
+    max_paragraphs: int = Field(
+        default=2000,
+        ge=1,
+        description="most paragraphs of a case text a prediction or search reads (413 beyond; "
+        "reasons weigh every paragraph)",
+    )
+    max_search_results: int = Field(
+        default=50, ge=1, le=500, description="most cases one search returns (k; 422 beyond)"
+    )
+    max_filter_values: int = Field(
+        default=20, ge=1, le=200, description="most articles one search filters by (422 beyond)"
+    )
+    max_json_depth: int = Field(
+        default=32,
+        ge=2,
+        description="deepest nesting of a JSON body, counted while it streams (422 beyond)",
+    )
     max_query_passages: int = Field(
         default=MAX_QUERY_PASSAGES, ge=1, description="passages of a query embedded for search"
     )

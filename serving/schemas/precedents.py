@@ -17,8 +17,9 @@ class PrecedentFilters(Strict):
     court: str | None = Field(default=None, max_length=64, examples=["CHAMBER"])
     articles: list[Annotated[str, Field(max_length=16)]] = Field(
         default_factory=list,
-        max_length=20,
-        description="cases that ruled on any of these",
+        max_length=200,
+        description="cases that ruled on any of these (the server's max_filter_values, "
+        "default 20, is the limit)",
         examples=[["6", "P1"]],
     )
 
@@ -32,7 +33,12 @@ class PrecedentSearchRequest(Strict):
         max_length=64,
         description="find cases like this indexed case instead of a text",
     )
-    k: int = Field(default=10, ge=1, le=50)
+    k: int = Field(
+        default=10,
+        ge=1,
+        le=500,
+        description="cases wanted; the server's max_search_results (default 50) is the limit",
+    )
     mode: Literal["semantic", "keyword", "hybrid"] = Field(
         default="hybrid", description="by meaning, by words (BM25), or both fused"
     )
