@@ -44,6 +44,7 @@ CORPUS = {
     "encrypted.pdf": hostile.encrypted_pdf,
     "pages.pdf": lambda: hostile.pages_pdf(10_000),
     "loop.pdf": hostile.looping_pdf,
+    "objects.pdf": hostile.reference_loop_pdf,
     "binary.txt": lambda: bytes(range(1, 256)) * 8,
 }
 

@@ -177,6 +177,19 @@ def looping_pdf() -> bytes:
     ])  # fmt: skip
 
 
+def reference_loop_pdf() -> bytes:
+    """A content stream whose /Length is a reference to a reference to the first: objects
+    that resolve into each other."""
+    return pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        b"<< /Length 5 0 R >>\nstream\nBT /F1 12 Tf (x) Tj ET\nendstream",
+        b"6 0 R",
+        b"5 0 R",
+    ])  # fmt: skip
+
+
 def pages_pdf(pages: int) -> bytes:
     from pypdf import PdfWriter
 

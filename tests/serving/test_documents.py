@@ -110,6 +110,7 @@ HOSTILE = [
     ("encrypted.pdf", hostile.encrypted_pdf, BadDocumentError, "encrypted"),
     ("pages.pdf", lambda: hostile.pages_pdf(10_000), PayloadTooLargeError, "10,000 pages"),
     ("loop.pdf", hostile.looping_pdf, (BadDocumentError, InvalidInputError), "PDF"),
+    ("objects.pdf", hostile.reference_loop_pdf, (BadDocumentError, InvalidInputError), "PDF"),
     ("binary.txt", lambda: bytes(range(1, 256)) * 8, BadDocumentError, "not UTF-8"),
     ("surrogate.txt", lambda: b"\xff\xfe\x00\xd8a\x00", BadDocumentError, "not valid UTF-16"),
 ]
