@@ -16,9 +16,13 @@ from pathlib import Path
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-from casecast.data import echr
-
 CHUNK_BYTES = 1 << 20
+ECHR_FOLDER = "echr_chalkidis2019"  # as data/specs/echr.yaml reads it
+ECHR_SPLIT_FILES = {
+    "train": "en_train.jsonl.gz",
+    "dev": "en_dev.jsonl.gz",
+    "test": "en_test.jsonl.gz",
+}
 
 
 def download(url: str, target: Path, timeout_s: float = 60.0) -> Path:
@@ -43,13 +47,13 @@ def fetch_echr(url: str, data_dir: Path) -> list[Path]:
     The release has one JSON file per case (file name = ITEMID) in ``EN_train``, ``EN_dev``
     and ``EN_test``; cases are written sorted by file name, content unchanged.
     """
-    folder = data_dir / echr.FOLDER
+    folder = data_dir / ECHR_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
         archive = download(url, Path(scratch) / "ECHR_Dataset.zip")
         written: list[Path] = []
         with zipfile.ZipFile(archive) as bundle:
-            for split, file_name in echr.SPLIT_FILES.items():
+            for split, file_name in ECHR_SPLIT_FILES.items():
                 members = sorted(
                     name
                     for name in bundle.namelist()

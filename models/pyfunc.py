@@ -82,6 +82,10 @@ class OutcomeModel(PythonModel):
                 f"saved by an older version; {RETRAIN}"
             ) from error
         found = getattr(estimator, "format_version_", None)
+        if found is None:
+            raise ValueError(
+                f"this model records no format: it was saved by an older version; {RETRAIN}"
+            )
         if found != FORMAT_VERSION:
             raise ValueError(
                 f"this model was saved in format {found or 'unknown'} and this casecast reads "

@@ -22,6 +22,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from casecast.data.datasets import get_dataset
+from casecast.data.presentation import page_strings
 from casecast.features import batching
 from casecast.serving.errors import BodyLimitMiddleware, busy_response, install_error_handlers
 from casecast.serving.logs import REQUEST_ID, use_json_logs
@@ -127,10 +129,25 @@ def create_app(
     @app.get("/", include_in_schema=False)
     def page(request: Request, lang: str | None = None) -> HTMLResponse:
         language = negotiate(lang, request.headers.get("accept-language"))
-        html = render_page(language, settings.datasets, settings.mlflow_ui_url)
+        strings, filters = spec_words(settings.datasets, language)
+        html = render_page(language, settings.datasets, settings.mlflow_ui_url, strings, filters)
         return HTMLResponse(html, headers={"Content-Language": language, "Vary": "Accept-Language"})
 
     return app
+
+
+def spec_words(datasets: list[str], language: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The page's words and search filters from the served data sets' specs."""
+    strings: dict[str, str] = {}
+    filters: dict[str, list[str]] = {}
+    for name in datasets:
+        try:
+            spec = get_dataset(name)
+        except KeyError:  # reported by /health; the page still serves the others
+            continue
+        strings.update(page_strings(spec, language))
+        filters[name] = list(spec.file.page.filters)
+    return strings, filters
 
 
 async def _follow_registry(services: Services) -> None:

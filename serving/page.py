@@ -49,8 +49,16 @@ def negotiate(requested: str | None, accept_language: str | None) -> str:
     return min(choices)[2] if choices else DEFAULT_LANGUAGE
 
 
-def render_page(language: str, datasets: list[str], mlflow_ui: str | None) -> str:
-    strings = catalogue(language)
+def render_page(
+    language: str,
+    datasets: list[str],
+    mlflow_ui: str | None,
+    spec_strings: dict[str, str] | None = None,
+    filters: dict[str, list[str]] | None = None,
+) -> str:
+    """The page; ``spec_strings``: words the data sets' specs give (a court, its outcomes and
+    fields), used where the catalogue has none; ``filters``: the search filters each shows."""
+    strings = {**(spec_strings or {}), **catalogue(language)}
     context: dict[str, Any] = {
         "lang": language,
         "t": strings,
@@ -59,5 +67,6 @@ def render_page(language: str, datasets: list[str], mlflow_ui: str | None) -> st
         "mlflow_ui": mlflow_ui,
         # Inside <script>: "</" could close it, so it is escaped.
         "strings_json": json.dumps(strings, ensure_ascii=False).replace("</", "<\\/"),
+        "filters_json": json.dumps(filters or {}).replace("</", "<\\/"),
     }
     return _templates.get_template("page.html").render(**context)

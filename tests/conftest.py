@@ -17,10 +17,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from casecast.data.echr import FOLDER, SPLIT_FILES, read_split
+from casecast.data.fetch import ECHR_FOLDER as FOLDER
+from casecast.data.fetch import ECHR_SPLIT_FILES as SPLIT_FILES
 from casecast.data.schema import Corpus
 from casecast.data.settings import DataSettings
 from casecast.features import embedding
+from tests.cases import read_cases
 
 # Enough cases for both sides of the 2011 temporal split, small enough for 2 CPU cores.
 CASES_PER_SPLIT = 150
@@ -86,7 +88,7 @@ def echr_dev_path(echr_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def train_slice(echr_train_path: Path) -> Corpus:
-    return read_split(echr_train_path, limit=CASES_PER_SPLIT)
+    return read_cases("echr", echr_train_path, limit=CASES_PER_SPLIT)
 
 
 @pytest.fixture(scope="session")
@@ -168,7 +170,7 @@ FUSION_HELD_OUT_FROM = 2013
 
 
 def _fusion_training():
-    from casecast.data.echr import relevance
+    from casecast.data.datasets import shared_articles as relevance
     from casecast.models.precedents.fusion_training import FusionTraining
 
     # 30 queries cannot show a gain over RRF beyond two standard errors: this ranker is kept
@@ -184,7 +186,7 @@ FUSION_TRAINING = _fusion_training()
 @pytest.fixture(scope="session")
 def fusion_corpus(echr_train_path: Path) -> Corpus:
     """Every 10th of the first 4,000 cases: 1978-2013, two thirds of them before 2011."""
-    return read_split(echr_train_path, limit=4000).subset(range(0, 4000, 10))
+    return read_cases("echr", echr_train_path, limit=4000).subset(range(0, 4000, 10))
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,8 @@ import typer
 
 from casecast.data.datasets import DATASETS, get_dataset
 from casecast.models.settings import CasecastSettings
+from casecast.training.cli_common import _dataset_name, _fail, _register_given, _settings
+from casecast.training.data_commands import data_app
 from casecast.training.oversight import audit_app, keys_app
 from casecast.training.progress import console
 
@@ -22,13 +24,19 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="Find or download data sets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 
+
 DatasetOption = Annotated[
-    str, typer.Option("--dataset", "-d", help=f"one of: {', '.join(DATASETS)}")
+    str,
+    typer.Option(
+        "--dataset",
+        "-d",
+        help=f"a data set's name ({', '.join(DATASETS)} or one registered), or a spec file",
+        callback=_dataset_name,
+    ),
 ]
 LimitOption = Annotated[
     int | None, typer.Option(help="read only the first N cases of each split (quick trials, tests)")
@@ -44,48 +52,14 @@ _TABLE_FIGURES = ("macro_f1", "accuracy", "majority_accuracy", "roc_auc", "ece")
 @app.callback()
 def main(ctx: typer.Context) -> None:
     """Read the settings once and point MLflow at their store, for whichever command runs."""
+    from casecast.data.datasets import forget_given
     from casecast.models.registry import configure_tracking
 
+    forget_given()
     settings = CasecastSettings()
     console.print(f"[dim]casecast home: {settings.home}[/dim]")
     configure_tracking(settings)
     ctx.obj = settings
-
-
-def _settings(ctx: typer.Context, full: bool = False) -> CasecastSettings:
-    """The settings the callback read; ``full`` embeds every passage."""
-    settings: CasecastSettings = ctx.obj
-    return settings.model_copy(update={"max_chunks_per_case": 0}) if full else settings
-
-
-def _fail(error: Exception) -> None:
-    console.print(f"[red]error:[/red] {error}")
-    raise typer.Exit(code=2)
-
-
-@data_app.command("fetch")
-def data_fetch(
-    ctx: typer.Context, dataset: Annotated[str, typer.Argument(help="data set name")]
-) -> None:
-    """Download a data set's public release into the data dir (in the shared format)."""
-    settings = _settings(ctx)
-    try:
-        written = get_dataset(dataset).fetch(settings)
-    except (KeyError, OSError, ValueError) as error:
-        _fail(error)
-    for path in written:
-        console.print(f"wrote {path}")
-
-
-@data_app.command("where")
-def data_where(ctx: typer.Context) -> None:
-    """Print the data dir in use and which data sets it holds."""
-    settings = _settings(ctx)
-    root = settings.resolved_data_dir()
-    console.print(f"data dir: {root}")
-    for name, spec in DATASETS.items():
-        present = all(p.is_file() for p in spec.default_splits(root))
-        console.print(f"  {name}: {'found' if present else 'missing'} ({spec.description})")
 
 
 @app.command()
@@ -113,6 +87,7 @@ def train(
     except (FileNotFoundError, ValueError, KeyError) as error:
         _fail(error)
     console.print(summary(result))
+    _register_given(ctx)
 
 
 @app.command()
@@ -167,6 +142,7 @@ def index(
         f"index {manifest.version}: {manifest.n_cases} cases, {manifest.n_chunks} passages at "
         f"{manifest.directory(ctx.obj.index_dir)}; {ranked}"
     )
+    _register_given(ctx)
 
 
 @app.command("evaluate-retrieval")

@@ -15,7 +15,7 @@ import pandas as pd
 from casecast.data.datasets import (
     DatasetSpec,
     get_dataset,
-    load_corpus,
+    load_corpus_with_report,
     reads_judges,
 )
 from casecast.data.schema import TEXT_COLUMN, Corpus, model_input
@@ -34,7 +34,9 @@ from casecast.models.run_contract import (
     DATASET_TAG,
     INPUTS_TAG,
     JUDGE_FEATURES_TAG,
+    READ_REPORT_ARTIFACT,
     RELIABILITY_ARTIFACT,
+    SPEC_ARTIFACT,
     STAGE_TAG,
     TRAINING_IDS_ARTIFACT,
     VALIDATION_METRIC_PREFIX,
@@ -84,8 +86,9 @@ def train(
     """
     started = time.perf_counter()
     spec = get_dataset(dataset)
+    # The data first: a spec or an export that cannot be used leaves no trace in the store.
+    corpus, read_reports = load_corpus_with_report(spec.name, settings, limit_per_split, splits)
     experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)
-    corpus = load_corpus(spec.name, settings, limit_per_split, splits)
     validation_from = validation_from or spec.validation_from
     frame = pd.DataFrame(model_input(corpus.records))
     labels = np.asarray(corpus.labels())
@@ -137,6 +140,9 @@ def train(
         mlflow.log_text(card.markdown, CARD_MARKDOWN_ARTIFACT)
         # Ids only (no text): lets `evaluate` tell when a split overlaps the training data.
         mlflow.log_text("\n".join(r.case_id for r in corpus.records), TRAINING_IDS_ARTIFACT)
+        # What was read, and how: the spec as written and the account of every row.
+        mlflow.log_text(spec.path.read_text(encoding="utf-8"), SPEC_ARTIFACT)
+        mlflow.log_dict([r.as_dict() for r in read_reports], READ_REPORT_ARTIFACT)
         mlflow.log_dict(card.card.model_dump(mode="json"), CARD_ARTIFACT)
         info = log_outcome_model(
             estimator,

@@ -4,6 +4,16 @@
 'use strict';
 
 const T = JSON.parse(document.getElementById('strings').textContent);
+// The search filters each data set's spec shows (page.filters); the others are hidden.
+const FILTERS = JSON.parse(document.getElementById('filters').textContent);
+function showFilters(dataset) {
+  const shown = FILTERS[dataset];
+  document.querySelectorAll('[data-filter]').forEach((label) => {
+    const visible = !shown || shown.includes(label.dataset.filter);
+    label.hidden = !visible;
+    if (!visible) label.querySelectorAll('input').forEach((input) => { input.value = ''; });
+  });
+}
 const LANG = document.documentElement.lang;
 const percent = new Intl.NumberFormat(LANG, { style: 'percent', maximumFractionDigits: 0 });
 const points = new Intl.NumberFormat(LANG, { maximumFractionDigits: 1 });
@@ -626,3 +636,5 @@ function groupTables(model) {
 }
 
 loadModel($('dataset').value);
+showFilters($('search-dataset').value);
+$('search-dataset').addEventListener('change', () => showFilters($('search-dataset').value));

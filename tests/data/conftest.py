@@ -3,14 +3,13 @@ import json
 
 import pytest
 
-from casecast.data import ru
-from casecast.data.settings import DataSettings
+from tests.cases import source_file
 
 
 @pytest.fixture(scope="module")
 def raw_cases() -> list[dict]:
     """Every Russian decision as stored, markup included."""
-    path = DataSettings().resolved_data_dir() / ru.FOLDER / ru.FILE
+    path = source_file("ru")
     if not path.is_file():
         pytest.skip("Russian data not found")
     with gzip.open(path, "rt", encoding="utf-8") as handle:

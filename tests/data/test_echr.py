@@ -4,9 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from casecast.data.echr import LEAKING_FIELDS, NO_VIOLATION, OUTCOME_FIELDS, VIOLATION, read_split
+from casecast.data.datasets import get_dataset, load_corpus
 from casecast.data.schema import TEXT_COLUMN, model_input
+from casecast.data.settings import DataSettings
+from tests.cases import read_cases
 from tests.conftest import read_raw_cases
+
+VIOLATION, NO_VIOLATION = "violation", "no_violation"
 
 
 def test_reads_real_cases_into_the_canonical_schema(train_slice, echr_train_path):
@@ -47,10 +51,12 @@ def test_judge_names_are_dropped_at_load(train_slice, echr_train_path):
         assert not any(name in flat for name in names)
 
 
-def test_outcome_and_leaking_fields_are_named(train_slice):
-    # Guard for the leakage tests: they blank exactly these fields.
-    assert "CONCLUSION" in OUTCOME_FIELDS and "VIOLATED_ARTICLES" in OUTCOME_FIELDS
-    assert set(LEAKING_FIELDS) == {"BRANCH", "DOCNAME", "IMPORTANCE", "JUDGES"}
+def test_the_spec_names_what_the_judgment_states():
+    # Guard for the leakage tests: they blank exactly these columns.
+    spec = get_dataset("echr").file
+    assert {"BRANCH", "DOCNAME", "IMPORTANCE", "JUDGES", "CONCLUSION"} <= set(spec.post_decision)
+    assert spec.outcome.column == "VIOLATED_ARTICLES"
+    assert {rule.column for rule in spec.inputs.values()} == {"RESPONDENT", "DATE"}
 
 
 def test_fingerprint_is_order_free_and_content_sensitive(train_slice):
@@ -63,22 +69,29 @@ def test_plain_jsonl_is_read_too(tmp_path: Path, echr_train_path):
     raw = read_raw_cases(echr_train_path, 3)
     plain = tmp_path / "cases.jsonl"
     plain.write_text("".join(json.dumps(case) + "\n" for case in raw))
-    assert [r.case_id for r in read_split(plain).records] == [c["ITEMID"] for c in raw]
+    assert [r.case_id for r in read_cases("echr", plain).records] == [c["ITEMID"] for c in raw]
 
 
-def test_a_broken_line_names_file_and_line(tmp_path: Path, echr_train_path):
+def test_a_broken_line_is_reported_with_file_and_line(tmp_path: Path, echr_train_path):
+    from casecast.data.datasets import read_split_with_report
+
     raw = read_raw_cases(echr_train_path, 2)
     broken = tmp_path / "broken.jsonl.gz"
     with gzip.open(broken, "wt") as out:
         out.write(json.dumps(raw[0]) + "\n")
-        out.write(json.dumps({"ITEMID": "x"}) + "\n")
-    with pytest.raises(ValueError, match=r"broken\.jsonl\.gz:2"):
-        read_split(broken)
+        out.write(json.dumps({"ITEMID": "x", "DATE": 2010}) + "\n")
+        out.write("{not json\n")
+    corpus, report = read_split_with_report(get_dataset("echr"), broken)
+    assert [r.case_id for r in corpus.records] == [raw[0]["ITEMID"]]
+    assert (report.read, report.kept) == (3, 1)
+    assert report.left_out == {"empty text": 1, "unreadable row": 1}
+    assert report.examples["empty text"][0].startswith(f"{broken}:2: ")
+    assert report.examples["unreadable row"][0].startswith(f"{broken}:3: is not JSON")
 
 
 def test_a_missing_file_says_how_to_get_data(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="casecast data fetch echr"):
-        read_split(tmp_path / "nope.jsonl.gz")
+        load_corpus("echr", DataSettings(data_dir=tmp_path))
 
 
 def test_subset_takes_positions_and_numpy_masks(train_slice):

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from casecast.data.datasets import get_dataset
-from casecast.data.echr import read_split
 from casecast.data.settings import DataSettings
+from tests.cases import read_cases
 from tests.conftest import read_raw_cases
 
 
@@ -44,7 +44,9 @@ def test_fetch_writes_the_shared_format(release_server, tmp_path: Path):
     written = get_dataset("echr").fetch(settings)
     assert sorted(p.name for p in written) == ["en_dev.jsonl.gz", "en_train.jsonl.gz"]
     for split, rows in cases.items():
-        corpus = read_split(tmp_path / "data" / "echr_chalkidis2019" / f"en_{split}.jsonl.gz")
+        corpus = read_cases(
+            "echr", tmp_path / "data" / "echr_chalkidis2019" / f"en_{split}.jsonl.gz"
+        )
         assert [r.case_id for r in corpus.records] == sorted(c["ITEMID"] for c in rows)
         by_id = {c["ITEMID"]: c for c in rows}
         for record in corpus.records:

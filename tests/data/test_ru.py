@@ -7,15 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from casecast.data import ru
 from casecast.data.datasets import get_dataset, model_fields
 from casecast.data.schema import model_input
 from casecast.data.settings import DataSettings
+from tests.cases import read_cases, source_file
+
+CLASSES = get_dataset("ru").classes
+# Sections and fields that state the outcome (the spec's post-decision columns).
+STATED = get_dataset("ru").file.post_decision
 
 
 @pytest.fixture(scope="module")
 def ru_path() -> Path:
-    path = DataSettings().resolved_data_dir() / ru.FOLDER / ru.FILE
+    path = source_file("ru")
     if not path.is_file():
         pytest.skip("Russian data not found")
     return path
@@ -29,29 +33,35 @@ def _write(cases: list[dict], path: Path) -> Path:
 
 
 def test_labels_and_inputs(raw_cases, tmp_path):
-    corpus = ru.read_split(_write(raw_cases[:200], tmp_path / "cases.jsonl.gz"))
-    assert set(corpus.labels()) <= set(ru.CLASSES)
-    kept = [c for c in raw_cases[:200] if c["facts"] or c["evidence"]]
-    assert [r.case_id for r in corpus.records] == [f"ru-{c['id']}" for c in kept]
-    for record, case in zip(corpus.records, kept, strict=True):
-        assert set(record.inputs) == {"proceeding", "year", "charge", "prior_record"}
-        assert record.text.replace("\n\n", "") == "".join(
+    """Facts and evidence, line by line, as far as the section parser says they precede the
+    decision; a case left with no text is not kept."""
+    from casecast.data.russian import pre_decision_paragraphs
+
+    corpus = read_cases("ru", _write(raw_cases[:200], tmp_path / "cases.jsonl.gz"))
+    assert set(corpus.labels()) <= set(CLASSES)
+    expected = {}
+    for case in raw_cases[:200]:
+        lines = [
             line.strip() for block in case["facts"] + case["evidence"]
             for line in block.split("\n") if line.strip()
-        )  # fmt: skip
+        ]  # fmt: skip
+        if lines and pre_decision_paragraphs(lines):
+            expected[f"ru-{case['id']}"] = tuple(pre_decision_paragraphs(lines))
+    assert [r.case_id for r in corpus.records] == list(expected)
+    assert len(expected) > 150
+    for record in corpus.records:
+        assert set(record.inputs) == {"proceeding", "year", "charge", "prior_record"}
+        assert record.paragraphs == expected[record.case_id]
 
 
 def test_outcome_sections_never_reach_model_input(raw_cases, tmp_path):
     cases = raw_cases[:200]
     scrubbed = copy.deepcopy(cases)
     for case in scrubbed:
-        for section in ru.LEAKING_SECTIONS:
-            case[section] = [] if isinstance(case[section], list) else ""
-        for name in ru.OUTCOME_FIELDS:
-            if name != "outcome":
-                case[name] = None
-    original = ru.read_split(_write(cases, tmp_path / "a.jsonl.gz"))
-    blanked = ru.read_split(_write(scrubbed, tmp_path / "b.jsonl.gz"))
+        for name in STATED:
+            case[name] = [] if isinstance(case.get(name), list) else None
+    original = read_cases("ru", _write(cases, tmp_path / "a.jsonl.gz"))
+    blanked = read_cases("ru", _write(scrubbed, tmp_path / "b.jsonl.gz"))
     assert model_input(original.records) == model_input(blanked.records)
     for record, case in zip(original.records, cases, strict=False):
         resolution = " ".join(case["resolution"])
@@ -61,9 +71,9 @@ def test_outcome_sections_never_reach_model_input(raw_cases, tmp_path):
 
 def test_the_introduction_gives_only_the_charge_and_the_prior_record(raw_cases, tmp_path):
     cases = raw_cases[:200]
-    blank = [{**case, ru.INTRO_SECTION: []} for case in cases]
-    original = ru.read_split(_write(cases, tmp_path / "a.jsonl.gz"))
-    without = ru.read_split(_write(blank, tmp_path / "b.jsonl.gz"))
+    blank = [{**case, "intro": []} for case in cases]
+    original = read_cases("ru", _write(cases, tmp_path / "a.jsonl.gz"))
+    without = read_cases("ru", _write(blank, tmp_path / "b.jsonl.gz"))
     particulars = {"charge", "prior_record"}
     for record, plain in zip(original.records, without.records, strict=True):
         assert record.text == plain.text
@@ -74,9 +84,9 @@ def test_the_introduction_gives_only_the_charge_and_the_prior_record(raw_cases, 
 
 
 def test_judge_names_are_read_only_when_asked(ru_path):
-    plain = ru.read_split(ru_path, limit=60)
+    plain = read_cases("ru", ru_path, limit=60)
     assert all("judge" not in r.inputs for r in plain.records)
-    with_judges = ru.read_split(ru_path, limit=60, judges=True)
+    with_judges = read_cases("ru", ru_path, limit=60, judges=True)
     names = [r.inputs["judge"] for r in with_judges.records]
     assert sum(n is not None for n in names) >= 30
     assert "Ярусова А.Н." in names  # the first ruling: "Судья ... Ярусова А.Н., ..."

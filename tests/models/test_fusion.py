@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from casecast.data.echr import relevance as echr_relevance
+from casecast.data.datasets import shared_articles as echr_relevance
 from casecast.data.schema import DecidedCase
 from casecast.features.chunking import ParagraphChunker
 from casecast.features.embedding import SentenceEmbedder

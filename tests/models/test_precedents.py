@@ -4,7 +4,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from casecast.data.echr import read_split
 from casecast.features.chunking import ParagraphChunker, spread_positions
 from casecast.features.embedding import SentenceEmbedder
 from casecast.models.precedents import (
@@ -18,6 +17,7 @@ from casecast.models.precedents import (
     progress,
     read_statuses,
 )
+from tests.cases import read_cases
 
 N_CASES = 80
 
@@ -25,7 +25,9 @@ N_CASES = 80
 @pytest.fixture(scope="module")
 def corpus(echr_train_path):
     """Every 25th of the first 2,000 cases: several years, states and outcomes."""
-    return read_split(echr_train_path, limit=25 * N_CASES).subset(range(0, 25 * N_CASES, 25))
+    return read_cases("echr", echr_train_path, limit=25 * N_CASES).subset(
+        range(0, 25 * N_CASES, 25)
+    )
 
 
 @pytest.fixture(scope="module")

@@ -67,11 +67,11 @@ def test_the_language_comes_from_the_switch_then_the_browser(requested, header, 
 
 
 def test_every_outcome_of_every_data_set_has_words_in_every_language():
-    from casecast.data.datasets import DATASETS
+    from casecast.data.datasets import DATASETS, get_dataset
 
     for language in LANGUAGES:
         strings = catalogue(language)
-        for spec in DATASETS.values():
+        for spec in map(get_dataset, DATASETS):
             for label in spec.classes:
                 assert f"outcome.{label}" in strings, (language, spec.name, label)
             assert f"dataset.{spec.name}" in strings, (language, spec.name)
@@ -80,12 +80,12 @@ def test_every_outcome_of_every_data_set_has_words_in_every_language():
 def test_every_named_value_of_every_data_set_has_its_name_in_every_language():
     """The form's lists, the factors and the group tables name coded values in the page's
     language; the English catalogue names them as the data set's spec does."""
-    from casecast.data.datasets import DATASETS
+    from casecast.data.datasets import DATASETS, get_dataset
 
     english = catalogue("en")
     named = [
         (f"value.{name}.{code}", label)
-        for spec in DATASETS.values()
+        for spec in map(get_dataset, DATASETS)
         for name, grouping in spec.group_fields.items()
         for code, label in grouping.values.items()
     ]

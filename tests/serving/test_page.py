@@ -295,12 +295,11 @@ def russian_demo(tmp_path_factory, echr_dir, embedding_cache) -> Iterator[str]:
 def test_a_pasted_russian_decision_shows_what_its_introduction_states(browser, russian_demo):
     """The charge and prior record the model read from a pasted ruling's introduction are
     said on the page, in the page's language, with the value's name."""
-    from casecast.data import ru
     from casecast.data.russian import case_particulars, introduction
-    from casecast.data.settings import DataSettings
+    from tests.cases import source_file
     from tests.conftest import read_raw_cases
 
-    path = DataSettings().resolved_data_dir() / ru.FOLDER / ru.FILE
+    path = source_file("ru")
     unseen = read_raw_cases(path, RUSSIAN_TRAINING_CASES + 60)[RUSSIAN_TRAINING_CASES:]
     case = next(c for c in unseen if all(case_particulars(introduction(c["text"])).values()))
     stated = case_particulars(introduction(case["text"]))

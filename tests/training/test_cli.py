@@ -9,7 +9,6 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
-from casecast.data.echr import read_split
 from casecast.data.schema import model_input
 from casecast.models.class_mix import MAX_MIX_ERROR
 from casecast.models.registry import configure_tracking
@@ -18,6 +17,7 @@ from casecast.training.cli import app
 from casecast.training.fitting import at_estimated_mix
 from casecast.training.metrics import calibration_scores
 from casecast.training.versions import version_rows
+from tests.cases import read_cases
 
 MODEL = "casecast-echr-violation"
 REPORT_KEYS = {"n", "macro_f1", "accuracy", "roc_auc", "brier", "ece", "majority_macro_f1"}
@@ -199,7 +199,7 @@ def test_a_split_is_restated_for_its_estimated_mix_only_where_the_estimate_is_fi
     python_model = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion").unwrap_python_model()
     python_model.use_embedding_cache(embedding_cache)
     estimator = python_model.estimator
-    corpus = read_split(echr_dev_path, limit=60)
+    corpus = read_cases("echr", echr_dev_path, limit=60)
     frame = pd.DataFrame(model_input(corpus.records))
     labels = corpus.labels()
     proba = estimator.predict_proba(frame)

@@ -3,7 +3,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from casecast.data.echr import relevance as echr_grade
+from casecast.data.datasets import shared_articles as echr_grade
 from casecast.data.schema import CaseOutcome, CaseRecord, DecidedCase
 from casecast.training.cli import app
 from casecast.training.retrieval import ndcg

@@ -4,17 +4,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from casecast.data.echr import read_split
 from casecast.data.schema import model_input
 from casecast.features.embedding import SentenceEmbedder
 from casecast.models.outcome.cases import CasePreparer, input_frame
 from casecast.models.outcome.explain import occlusion_units
 from casecast.models.outcome.features import CaseFeatures
+from tests.cases import read_cases
 
 
 @pytest.fixture(scope="module")
 def prepared(echr_train_path, embedding_cache):
-    corpus = read_split(echr_train_path, limit=40)
+    corpus = read_cases("echr", echr_train_path, limit=40)
     frame = input_frame(pd.DataFrame(model_input(corpus.records)), ("respondent",), ("year",))
     preparer = CasePreparer(SentenceEmbedder(cache_dir=embedding_cache), max_chunks_per_case=2)
     return preparer.fit().transform(frame)

@@ -5,23 +5,22 @@ import pandas as pd
 import pytest
 from scipy.special import softmax
 
-from casecast.data import ru
 from casecast.data.datasets import get_dataset
 from casecast.data.schema import model_input
-from casecast.data.settings import DataSettings
 from casecast.features.embedding import SentenceEmbedder
 from casecast.models.outcome import CaseOutcomeClassifier, FieldEffect
 from casecast.training.metrics import classification_report
 from casecast.training.model_card import ruled_out
+from tests.cases import read_cases, source_file
 
 
 @pytest.fixture(scope="module")
 def corpus():
-    path = DataSettings().resolved_data_dir() / ru.FOLDER / ru.FILE
+    path = source_file("ru")
     if not path.is_file():
         pytest.skip("Russian data not found")
     # The file holds administrative rulings first, then criminal judgments: take both.
-    return ru.read_split(path, limit=1000).subset(range(0, 990, 6))
+    return read_cases("ru", path, limit=1000).subset(range(0, 990, 6))
 
 
 @pytest.fixture(scope="module")
