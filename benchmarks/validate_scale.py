@@ -4,7 +4,8 @@ Writes a CSV of ``--rows`` records (about 2 KB of text each) with the separator 
 every record's text running over several lines inside quotes (quotes doubled in it), "-"
 for missing values, and its spec; then, each in a fresh process, (1) the floor: Python's
 csv module alone splitting the same file (no mapping, no checks) and (2) `data validate`
-with all its checks. Prints rows/s of both, their ratio, and each process's peak RSS.
+with all its checks, (3) `data prepare` writing the canonical Parquet shards. Prints rows/s
+of each, validate's ratio to the floor, and each process's peak RSS.
 Goal: validate at >= 20,000 rows/s on 2 cores with peak RSS <= 1 GB at 1,000,000 rows.
 
     .venv/bin/python benchmarks/validate_scale.py [--rows 1000000] [--folder /tmp/scale]
@@ -103,6 +104,17 @@ with open(sys.argv[1], encoding="utf-8", newline="") as f:
         n += 1
 print(n - 1)
 """
+PREPARE = """
+import sys, tempfile
+from pathlib import Path
+from casecast.data.canonical import prepare
+from casecast.data.spec import load_spec
+spec = Path(sys.argv[1])
+files = sorted(spec.parent.glob("export.csv"))
+done = prepare(load_spec(spec), spec.read_text(), files, spec.parent, spec.parent,
+               spec.parent / "home")
+print(done.cases)
+"""
 VALIDATE = """
 import sys
 from pathlib import Path
@@ -138,6 +150,7 @@ def main() -> None:
           f"{time.perf_counter() - started:.0f} s")  # fmt: skip
     floor_s, floor_rows, floor_mb = timed(FLOOR, args.folder / "export.csv")
     validate_s, validate_rows, validate_mb = timed(VALIDATE, spec)
+    prepare_s, prepare_cases, prepare_mb = timed(PREPARE, spec)
     figures = {
         "rows": validate_rows,
         "csv_split_rows_per_s": round(floor_rows / floor_s),
@@ -146,6 +159,9 @@ def main() -> None:
         "csv_split_peak_rss_mb": round(floor_mb),
         "validate_peak_rss_mb": round(validate_mb),
         "validate_seconds": round(validate_s, 1),
+        "prepare_rows_per_s": round(validate_rows / prepare_s),
+        "prepare_cases_written": prepare_cases,
+        "prepare_peak_rss_mb": round(prepare_mb),
     }
     print(json.dumps(figures, indent=1))
 

@@ -8,190 +8,37 @@ from __future__ import annotations
 import functools
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from casecast.data.fetch import fetch_echr
+from casecast.data.canonical import MANIFEST, prepared_folder, read_prepared, source_stamp
 from casecast.data.reading import ReadReport, check_classes, read_corpus
-from casecast.data.schema import CaseOutcome, CaseRecord, Corpus, DecidedCase, decade
+from casecast.data.resolved import (
+    DatasetSpec,
+    GroupField,
+    english,
+    resolve,
+    shared_articles,
+    value_names,
+)
+from casecast.data.schema import Corpus
 from casecast.data.settings import DataSettings
-from casecast.data.sources import resolve_path, source_files
-from casecast.data.spec import GroupRule, InputRule, RelevanceRule, SpecError, SpecFile, load_spec
+from casecast.data.sources import resolve_path
+from casecast.data.spec import (
+    SpecError,
+    load_spec,
+    parse_spec,
+)
 
-GroupOf = Callable[[CaseRecord], str | None]
-Relevance = Callable[[DecidedCase, DecidedCase], int]
+__all__ = [  # what the pipelines import from here
+    "DATASETS", "DatasetSpec", "GroupField", "english", "get_dataset", "known", "load_corpus",
+    "load_corpus_with_report", "model_fields", "read_split", "reads_judges", "register",
+    "resolve", "shared_articles", "spec_path", "use_spec_file", "use_spec_text",
+    "value_names", "written_queries",
+]  # fmt: skip
 SPECS_DIR = Path(__file__).parent / "specs"
 REGISTRY_FILE = "datasets.json"  # in the home: name -> spec path (`casecast data add`)
-
-
-@dataclass(frozen=True)
-class GroupField:
-    """An input field a model-card group is formed from, with the names of coded values:
-    the server finds the group of a request's own value and reports on it."""
-
-    group: str  # the group kind, a key of ``DatasetSpec.groups``
-    values: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """A spec file resolved for the pipelines (what they read stays one object)."""
-
-    file: SpecFile
-    path: Path  # the spec file; relative source paths resolve against its folder
-    name: str
-    task: str
-    classes: tuple[str, ...]
-    description: str
-    categorical: tuple[str, ...]
-    numeric: tuple[str, ...]
-    validation_from: int
-    positive_class: str | None
-    field_labels: Mapping[str, str]
-    language: str
-    stemmer: str | None
-    time_field: str
-    judge_field: str | None
-    per_article: bool
-    model_params: Mapping[str, Any]
-    groups: Mapping[str, GroupOf]
-    group_fields: Mapping[str, GroupField]
-    relevance: Relevance | None
-    embedding_model: str | None
-    written_queries: str | None
-    allowed_outcomes: Mapping[str, Mapping[str, tuple[str, ...]]]
-
-    @property
-    def folder(self) -> Path:
-        return self.path.parent
-
-    def default_splits(self, data_dir: Path) -> list[Path]:
-        return source_files(self.file.source, self.folder, data_dir)
-
-    def fetch(self, settings: DataSettings) -> list[Path]:
-        data_dir = settings.resolved_data_dir()
-        if self.file.source.fetch == "echr":
-            return fetch_echr(settings.echr_source_url, data_dir)
-        where = self.file.source.where.replace("{data_dir}", str(data_dir))
-        raise OSError(f"downloading {self.name} is not automated: put its files in {where}")
-
-    def names_in(self, language: str) -> str:
-        return self.file.names.get(language) or self.file.names["en"]
-
-
-def resolve(file: SpecFile, path: Path) -> DatasetSpec:
-    inputs = file.inputs
-    judge = file.judge
-    model_inputs = {n: r for n, r in inputs.items() if n != judge}
-    return DatasetSpec(
-        file=file,
-        path=path.resolve(),
-        name=file.name,
-        task=file.model.task,
-        classes=tuple(file.outcome.classes),
-        description=file.description,
-        categorical=tuple(n for n, r in model_inputs.items() if r.type == "category"),
-        numeric=tuple(n for n, r in model_inputs.items() if r.type != "category"),
-        validation_from=file.validation_from,
-        positive_class=file.outcome.positive,
-        field_labels={n: english(r.label) or n for n, r in inputs.items()},
-        language=file.language,
-        stemmer=file.model.stemmer,
-        time_field=file.time_field,
-        judge_field=judge,
-        per_article=file.model.per_article,
-        model_params=dict(file.model.params),
-        groups={rule.name: group_of(rule, inputs) for rule in file.groups},
-        group_fields={
-            n: GroupField(r.group, value_names(r)) for n, r in inputs.items() if r.group is not None
-        },
-        relevance=relevance_of(file.relevance),
-        embedding_model=file.model.embedding_model,
-        written_queries=file.written_queries,
-        allowed_outcomes={
-            name: {value: tuple(classes) for value, classes in allowed.items()}
-            for name, allowed in file.model.allowed_outcomes.items()
-        },
-    )
-
-
-def english(text: str | Mapping[str, str]) -> str:
-    return text if isinstance(text, str) else text.get("en", "")
-
-
-def value_names(rule: InputRule, language: str = "en") -> dict[str, str]:
-    return {
-        code: name if isinstance(name, str) else name.get(language) or name.get("en", code)
-        for code, name in rule.values.items()
-    }
-
-
-def group_of(rule: GroupRule, inputs: Mapping[str, InputRule]) -> GroupOf:
-    """The function giving a record's group of this kind (None: not in any)."""
-    if rule.by == "court":
-        return lambda r: r.court
-    if rule.by == "first_party":
-        return lambda r: r.parties[0] if r.parties else None
-    if rule.by == "decade":
-        return decade
-    names = value_names(inputs[rule.values_of]) if rule.values_of in inputs else {}
-
-    def of(record: CaseRecord) -> str | None:
-        for column in rule.columns:
-            value = (
-                record.inputs.get(column)
-                if column in record.inputs
-                else record.metadata.get(column)
-            )
-            if value is None or value == "":
-                continue
-            named = names.get(str(value)) if column == rule.values_of else str(value)
-            if named:
-                return named
-        return None
-
-    return of
-
-
-def relevance_of(rule: RelevanceRule | None) -> Relevance | None:
-    """How relevant a candidate is to a query case, graded in hindsight (0, 1, 2)."""
-    if rule is None:
-        return None
-    if rule.rule == "shared_articles":
-        return shared_articles
-    name = rule.field or "court"
-
-    def same_field(query: DecidedCase, candidate: DecidedCase) -> int:
-        mine = _field(query.record, name)
-        if mine is None or mine == "" or mine != _field(candidate.record, name):
-            return 0
-        return 2 if query.outcome.label == candidate.outcome.label else 1
-
-    return same_field
-
-
-def _field(record: CaseRecord, name: str) -> Any:
-    if name == "court":
-        return record.court
-    return record.inputs[name] if name in record.inputs else record.metadata.get(name)
-
-
-def shared_articles(query: DecidedCase, candidate: DecidedCase) -> int:
-    """1 if the candidate ruled on an article the query case ruled on; 2 if on a shared
-    article both found the same (violation in both, or no violation in both)."""
-
-    def rulings(o: CaseOutcome) -> dict[str, bool]:
-        found = {a: False for a in o.non_violated}
-        found.update({a: True for a in o.violated})
-        return found
-
-    q, c = rulings(query.outcome), rulings(candidate.outcome)
-    shared = q.keys() & c.keys()
-    if not shared:
-        return 0
-    return 2 if any(q[a] == c[a] for a in shared) else 1
 
 
 # --- Which spec a name means ----------------------------------------------------------
@@ -218,9 +65,22 @@ def known(settings: DataSettings | None = None) -> dict[str, Path]:
     return {**shipped(), **registered(settings), **_GIVEN}
 
 
+# Specs given as text in this process (a rerun's recorded spec), by name.
+_RECORDED: dict[str, DatasetSpec] = {}
+
+
 def forget_given() -> None:
-    """Forget the specs given by path (each command starts afresh)."""
+    """Forget the specs given by path or as text (each command starts afresh)."""
     _GIVEN.clear()
+    _RECORDED.clear()
+
+
+def use_spec_text(text: str, path: Path) -> DatasetSpec:
+    """Know a spec as written in ``text`` by its name in this process, its relative paths
+    resolving against ``path``'s folder (a run's recorded spec, where the file may differ)."""
+    spec = resolve(parse_spec(text, path), path, text)
+    _RECORDED[spec.name] = spec
+    return spec
 
 
 def use_spec_file(path: Path) -> DatasetSpec:
@@ -254,6 +114,8 @@ def spec_path(name_or_path: str, settings: DataSettings | None = None) -> Path:
 
 def get_dataset(name_or_path: str, settings: DataSettings | None = None) -> DatasetSpec:
     """The data set of a name (shipped or registered) or of a spec file's path."""
+    if name_or_path in _RECORDED:
+        return _RECORDED[name_or_path]
     path = spec_path(name_or_path, settings)
     try:
         stamp = path.stat().st_mtime_ns
@@ -265,7 +127,7 @@ def get_dataset(name_or_path: str, settings: DataSettings | None = None) -> Data
 @functools.lru_cache(maxsize=64)
 def _load(path: Path, stamp: int) -> DatasetSpec:
     del stamp  # part of the cache key: an edited spec is read again
-    return resolve(load_spec(path), path)
+    return resolve(load_spec(path), path, path.read_text(encoding="utf-8"))
 
 
 def register(path: Path, settings: DataSettings) -> DatasetSpec:
@@ -350,6 +212,10 @@ def load_corpus_with_report(
                 f"{spec.name} data not found ({error}): set CASECAST_DATA_DIR "
                 f"or run `casecast data fetch {spec.name}`"
             ) from None
+    if not paths and limit_per_split is None:
+        prepared = read_prepared_corpus(spec, settings, files)
+        if prepared is not None:
+            return prepared
     parts = [read_split_with_report(spec, path, settings, limit_per_split) for path in files]
     corpus = functools.reduce(Corpus.concat, [corpus for corpus, _ in parts])
     reports = [report for _, report in parts]
@@ -357,6 +223,20 @@ def load_corpus_with_report(
         total = ReadReport(read=sum(r.read for r in reports), kept=sum(r.kept for r in reports))
         check_classes(spec.file, Counter(corpus.labels()), total)
     return corpus, reports
+
+
+def read_prepared_corpus(
+    spec: DatasetSpec, settings: DataSettings, files: list[Path]
+) -> tuple[Corpus, list[ReadReport]] | None:
+    """The data set's canonical shards (`casecast data prepare`) if they were made from this
+    spec and these very files; None if there are none or anything changed."""
+    folder = prepared_folder(settings.home, spec.name)
+    stamp = source_stamp(spec.text, files, reads_judges(spec, settings))
+    corpus = read_prepared(folder, stamp)
+    if corpus is None:
+        return None
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    return corpus, [ReadReport.from_dict(manifest["rows"])]
 
 
 def reads_judges(spec: DatasetSpec, settings: DataSettings) -> bool:

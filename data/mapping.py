@@ -100,17 +100,16 @@ class RecordMapper:
         if not paragraphs:
             return Rejected("empty text", f"{', '.join(spec.text.columns)} hold no text")
         inputs: dict[str, Any] = {}
-        for name, rule in self.inputs.items():
-            raw = self._value(values, rule.column or name)
+        for name, field_rule in self.inputs.items():
+            raw = self._value(values, field_rule.column or name)
             if raw is None:
-                inputs[name] = rule.default
+                inputs[name] = field_rule.default
                 continue
-            if rule.type == "category":
+            if field_rule.type == "category":
                 inputs[name] = str(raw).strip()
-            elif rule.type == "year":
-                parsed = (
-                    year if (rule.column or name) == spec.record.date.column else leading_year(raw)
-                )
+            elif field_rule.type == "year":
+                from_date = (field_rule.column or name) == spec.record.date.column
+                parsed = year if from_date else leading_year(raw)
                 if parsed is None:
                     return Rejected("bad value", f"{name}: {raw!r} is not a year")
                 inputs[name] = parsed

@@ -50,6 +50,17 @@ class ReadReport:
         parts += [f"{n} kept without a {what}" for what, n in self.kept_without.items()]
         return "; ".join(parts)
 
+    @classmethod
+    def from_dict(cls, values: dict) -> ReadReport:
+        return cls(
+            read=values["read"],
+            kept=values["kept"],
+            dropped_labels=Counter(values["dropped_by_label_mapping"]),
+            left_out=Counter(values["left_out"]),
+            kept_without=Counter(values.get("kept_without", {})),
+            examples=values["examples"],
+        )
+
     def as_dict(self) -> dict[str, object]:
         return {
             "read": self.read,

@@ -114,9 +114,9 @@ def _lines(handle: IO[str], path: Path, encoding: str, counter: list[int]) -> It
         except StopIteration:
             return
         except UnicodeDecodeError as error:
-            line = _undecodable_line(path, encoding, counter[0])
+            bad = _undecodable_line(path, encoding, counter[0])
             raise SourceError(
-                f"{path}:{line}: does not decode as {encoding} ({error.reason}); "
+                f"{path}:{bad}: does not decode as {encoding} ({error.reason}); "
                 "set source.encoding (e.g. windows-1251, latin-1)"
             ) from None
         counter[0] += 1
@@ -143,20 +143,21 @@ def _undecodable_line(path: Path, encoding: str, read: int) -> int:
 
 
 def csv_rows(path: Path, source: Source) -> Iterator[Row]:
-    counter = [0]
     separator = source.separator
     several = len(separator) > 1
     with open_text(path, source.encoding, source.member) as handle:
-        lines: Iterator[str] = _lines(handle, path, source.encoding, counter)
         if source.record_quoted:
+            counter = [0]
+            lines: Iterator[str] = _lines(handle, path, source.encoding, counter)
             records = _unwrapped(lines, source.quote, counter)
+            if several:
+                records = ((n, _swap_separator(text, separator, path, n)) for n, text in records)
+            delimiter = _UNIT if several else separator
+            split = _split_records(records, delimiter, source.quote)
         else:
-            records = ((counter[0], line) for line in lines)
-        if several:
-            records = ((n, _swap_separator(text, separator, path, n)) for n, text in records)
-        delimiter = _UNIT if several else separator
+            split = _plain_records(handle, path, source)
         header = list(source.columns) if not source.header else None
-        for start, fields in _split_records(records, delimiter, source.quote, source.record_quoted):
+        for start, fields in split:
             if several:
                 fields = [f.replace(_UNIT, separator) if _UNIT in f else f for f in fields]
             if header is None:
@@ -176,35 +177,51 @@ def csv_rows(path: Path, source: Source) -> Iterator[Row]:
             yield Row(str(path), start, dict(zip(header, fields, strict=True)))
 
 
-def _split_records(
-    records: Iterator[tuple[int, str]], delimiter: str, quote: str, whole: bool
-) -> Iterator[tuple[int, list[str]]]:
-    """Fields of each record with the line it starts on. ``whole``: each item is one record
-    already; else items are lines and a quoted field may carry a record over several."""
-    if whole:  # the wrapper bounds the record: its line breaks are text, quoted or not
-        for start, text in records:
-            if quote not in text:
-                yield start, text.split(delimiter)
-                continue
-            flat = text.replace("\r\n", _BREAK).replace("\n", _BREAK)
-            fields = next(csv.reader([flat], delimiter=delimiter, quotechar=quote), [])
-            yield start, [f.replace(_BREAK, "\n") for f in fields]
-        return
-    starts: list[int] = []
+def _plain_records(handle: IO[str], path: Path, source: Source) -> Iterator[tuple[int, list[str]]]:
+    """Fields of each record with the line it starts on; a quoted field may carry a record
+    over several lines. One pass per line: count, swap a long separator, hand to csv."""
+    separator = source.separator
+    several = len(separator) > 1
 
     def lines() -> Iterator[str]:
-        for number, line in records:
-            starts.append(number)
-            yield line
+        number = 0
+        try:
+            for line in handle:
+                number += 1
+                if several:
+                    if _UNIT in line:
+                        raise SourceError(f"{path}:{number}: holds U+001F; cannot split it")
+                    line = line.replace(separator, _UNIT)
+                yield line
+        except UnicodeDecodeError as error:
+            bad = _undecodable_line(path, source.encoding, number)
+            raise SourceError(
+                f"{path}:{bad}: does not decode as {source.encoding} ({error.reason}); "
+                "set source.encoding (e.g. windows-1251, latin-1)"
+            ) from None
 
-    reader = csv.reader(lines(), delimiter=delimiter, quotechar=quote)
-    consumed = 0
-    for fields in _guarded(reader, starts):
-        yield starts[consumed], fields
-        consumed = len(starts)
-        if consumed > 4096:  # keep the list short: only the next record's start matters
-            del starts[: consumed - 1]
-            consumed = 1
+    reader = csv.reader(lines(), delimiter=_UNIT if several else separator, quotechar=source.quote)
+    previous = 0
+    try:
+        for fields in reader:
+            yield previous + 1, fields
+            previous = reader.line_num
+    except csv.Error as error:
+        raise SourceError(f"{path}:{previous + 1}: not CSV ({error})") from None
+
+
+def _split_records(
+    records: Iterator[tuple[int, str]], delimiter: str, quote: str
+) -> Iterator[tuple[int, list[str]]]:
+    """Fields of each record wrapped whole in quotes, with the line it starts on: the wrapper
+    bounds the record, so its line breaks are text, quoted or not."""
+    for start, text in records:
+        if quote not in text:
+            yield start, text.split(delimiter)
+            continue
+        flat = text.replace("\r\n", _BREAK).replace("\n", _BREAK)
+        fields = next(csv.reader([flat], delimiter=delimiter, quotechar=quote), [])
+        yield start, [f.replace(_BREAK, "\n") for f in fields]
 
 
 def _guarded(reader: Iterator[list[str]], starts: list[int]) -> Iterator[list[str]]:

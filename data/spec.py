@@ -198,10 +198,15 @@ class RelevanceRule(Strict):
     field: str | None = Field(default=None, description="court, or an input or metadata name")
 
 
+Filter = Literal["respondent", "court", "year", "outcome", "articles"]
+
+
+def _default_filters() -> list[Filter]:
+    return ["year", "outcome"]
+
+
 class PageRule(Strict):
-    filters: list[Literal["respondent", "court", "year", "outcome", "articles"]] = Field(
-        default_factory=lambda: ["year", "outcome"]
-    )
+    filters: list[Filter] = Field(default_factory=_default_filters)
 
 
 class ModelRule(Strict):

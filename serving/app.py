@@ -129,25 +129,30 @@ def create_app(
     @app.get("/", include_in_schema=False)
     def page(request: Request, lang: str | None = None) -> HTMLResponse:
         language = negotiate(lang, request.headers.get("accept-language"))
-        strings, filters = spec_words(settings.datasets, language)
-        html = render_page(language, settings.datasets, settings.mlflow_ui_url, strings, filters)
+        strings, layout = spec_words(settings.datasets, language)
+        html = render_page(language, settings.datasets, settings.mlflow_ui_url, strings, layout)
         return HTMLResponse(html, headers={"Content-Language": language, "Vary": "Accept-Language"})
 
     return app
 
 
-def spec_words(datasets: list[str], language: str) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """The page's words and search filters from the served data sets' specs."""
+def spec_words(
+    datasets: list[str], language: str
+) -> tuple[dict[str, str], dict[str, dict[str, list[str]]]]:
+    """The page's words, search filters and form fields from the served data sets' specs."""
     strings: dict[str, str] = {}
-    filters: dict[str, list[str]] = {}
+    layout: dict[str, dict[str, list[str]]] = {}
     for name in datasets:
         try:
             spec = get_dataset(name)
         except KeyError:  # reported by /health; the page still serves the others
             continue
         strings.update(page_strings(spec, language))
-        filters[name] = list(spec.file.page.filters)
-    return strings, filters
+        layout[name] = {
+            "filters": list(spec.file.page.filters),
+            "form": [field for field, rule in spec.file.inputs.items() if rule.form],
+        }
+    return strings, layout
 
 
 async def _follow_registry(services: Services) -> None:

@@ -54,10 +54,11 @@ def render_page(
     datasets: list[str],
     mlflow_ui: str | None,
     spec_strings: dict[str, str] | None = None,
-    filters: dict[str, list[str]] | None = None,
+    layout: dict[str, dict[str, list[str]]] | None = None,
 ) -> str:
     """The page; ``spec_strings``: words the data sets' specs give (a court, its outcomes and
-    fields), used where the catalogue has none; ``filters``: the search filters each shows."""
+    fields), used where the catalogue has none; ``layout``: per data set, the search
+    ``filters`` and the claimant's optional ``form`` fields it shows."""
     strings = {**(spec_strings or {}), **catalogue(language)}
     context: dict[str, Any] = {
         "lang": language,
@@ -67,6 +68,6 @@ def render_page(
         "mlflow_ui": mlflow_ui,
         # Inside <script>: "</" could close it, so it is escaped.
         "strings_json": json.dumps(strings, ensure_ascii=False).replace("</", "<\\/"),
-        "filters_json": json.dumps(filters or {}).replace("</", "<\\/"),
+        "layout_json": json.dumps(layout or {}).replace("</", "<\\/"),
     }
     return _templates.get_template("page.html").render(**context)

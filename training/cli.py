@@ -14,7 +14,13 @@ import typer
 
 from casecast.data.datasets import DATASETS, get_dataset
 from casecast.models.settings import CasecastSettings
-from casecast.training.cli_common import _dataset_name, _fail, _register_given, _settings
+from casecast.training.cli_common import (
+    _dataset_name,
+    _dataset_names,
+    _fail,
+    _register_given,
+    _settings,
+)
 from casecast.training.data_commands import data_app
 from casecast.training.oversight import audit_app, keys_app
 from casecast.training.progress import console
@@ -55,7 +61,7 @@ def main(ctx: typer.Context) -> None:
     from casecast.data.datasets import forget_given
     from casecast.models.registry import configure_tracking
 
-    forget_given()
+    forget_given()  # specs given by path or recorded: this command's own
     settings = CasecastSettings()
     console.print(f"[dim]casecast home: {settings.home}[/dim]")
     configure_tracking(settings)
@@ -75,11 +81,18 @@ def train(
     split: Annotated[
         list[Path] | None, typer.Option(help="train on these split files instead of the defaults")
     ] = None,
+    from_run: Annotated[
+        str | None,
+        typer.Option(help="rerun a recorded training run (its spec, arguments and settings)"),
+    ] = None,
 ) -> None:
     """Train with a temporal validation; log and register in MLflow."""
     from casecast.training.train import summary
     from casecast.training.train import train as run_train
 
+    if from_run is not None:
+        _rerun(ctx, from_run, promote)
+        return
     try:
         result = run_train(
             dataset, _settings(ctx, full), limit, validation_from, promote, split or ()
@@ -88,6 +101,20 @@ def train(
         _fail(error)
     console.print(summary(result))
     _register_given(ctx)
+
+
+def _rerun(ctx: typer.Context, run_id: str, promote: bool) -> None:
+    """Train again as the run did; say whether its validation figures came out the same."""
+    from casecast.training.reproduce import rerun
+    from casecast.training.train import summary
+
+    try:
+        again = rerun(run_id, _settings(ctx), promote)
+    except (FileNotFoundError, ValueError, KeyError) as error:
+        _fail(error)
+    console.print(f"{summary(again.result)}\n{again.verdict(run_id)}")
+    if again.differ:
+        raise typer.Exit(code=1)
 
 
 @app.command()
@@ -254,11 +281,14 @@ def serve(
         typer.Option(
             "--dataset",
             "-d",
-            help="data set to serve (repeat for several); default CASECAST_DATASETS",
+            help="data set (name or spec file) to serve, repeat for several; "
+            "default CASECAST_DATASETS",
+            callback=_dataset_names,
         ),
     ] = None,
 ) -> None:
     """Serve the API and page (uvicorn, factory mode: the server loads models by URI)."""
+    _register_given(ctx)  # the server process finds them by name
     run_server(_settings(ctx), host, port, public_demo, datasets)
 
 
@@ -312,7 +342,9 @@ def up(
     started = time.perf_counter()
     settings = _settings(ctx, full)
     spec = get_dataset(dataset)
-    if not all(p.is_file() for p in spec.default_splits(settings.resolved_data_dir())):
+    try:
+        spec.default_splits(settings.resolved_data_dir())
+    except ValueError:
         console.print(f"{dataset} data not found in {settings.resolved_data_dir()}: fetching")
         spec.fetch(settings)
     if has_champion(dataset):
@@ -322,6 +354,7 @@ def up(
     quick_first = settings.max_chunks_per_case != 0 and background_full
     # The quick index serves first; its ranker would delay it, and the full index has one.
     run_index(dataset, settings, limit, fuse=not quick_first)
+    _register_given(ctx)  # a spec given by path: known by name to what runs next
     background = None
     if quick_first:
         background = _serve_full_profile(dataset, ctx, limit)

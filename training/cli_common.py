@@ -27,6 +27,11 @@ def _dataset_name(ctx: typer.Context, value: str | None) -> str | None:
     return spec.name
 
 
+def _dataset_names(ctx: typer.Context, values: list[str] | None) -> list[str] | None:
+    """``_dataset_name`` of each value of a repeated option."""
+    return None if values is None else [str(_dataset_name(ctx, value)) for value in values]
+
+
 _GIVEN_SPECS: list[Path] = []
 
 

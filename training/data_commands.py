@@ -97,3 +97,28 @@ def data_add(
     except SpecError as error:
         _fail(error)
     console.print(f"registered {spec.name} ({spec.description}) from {spec.path}")
+
+
+@data_app.command("prepare")
+def data_prepare(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Argument(help="a data set's name or a spec file")],
+) -> None:
+    """Write the data set's cases in canonical form (Parquet shards in the home), streaming
+    the export; training reads them while the spec and the files stay the same."""
+    from casecast.data.canonical import prepare
+    from casecast.data.datasets import reads_judges, spec_path
+    from casecast.data.sources import SourceError
+    from casecast.data.spec import SpecError
+
+    settings = _settings(ctx)
+    try:
+        spec = get_dataset(str(spec_path(dataset, settings)), settings)
+        data_dir = settings.resolved_data_dir()
+        done = prepare(spec.file, spec.text, spec.default_splits(data_dir), spec.folder,
+                       data_dir, settings.home, reads_judges(spec, settings))  # fmt: skip
+    except (SpecError, SourceError, KeyError, ValueError) as error:
+        _fail(error)
+    console.print(
+        f"{done.report.summary()}\n{done.cases} cases in {done.shards} shards at {done.folder}"
+    )

@@ -36,6 +36,7 @@ from casecast.models.run_contract import (
     JUDGE_FEATURES_TAG,
     READ_REPORT_ARTIFACT,
     RELIABILITY_ARTIFACT,
+    REPRODUCE_ARTIFACT,
     SPEC_ARTIFACT,
     STAGE_TAG,
     TRAINING_IDS_ARTIFACT,
@@ -58,6 +59,7 @@ from casecast.training.metrics import (
 )
 from casecast.training.model_card import model_card
 from casecast.training.progress import console
+from casecast.training.run_record import RunArguments, run_record
 from casecast.training.versions import name_has_champion
 
 
@@ -79,6 +81,7 @@ def train(
     validation_from: int | None = None,
     make_champion: bool = False,
     splits: Sequence[Path] = (),
+    expect_fingerprint: str | None = None,
 ) -> TrainResult:
     """Validate on later years, refit on all, log and register; champion if first or asked.
 
@@ -88,6 +91,11 @@ def train(
     spec = get_dataset(dataset)
     # The data first: a spec or an export that cannot be used leaves no trace in the store.
     corpus, read_reports = load_corpus_with_report(spec.name, settings, limit_per_split, splits)
+    if expect_fingerprint is not None and corpus.fingerprint() != expect_fingerprint:
+        raise ValueError(
+            f"the data read now (fingerprint {corpus.fingerprint()}) is not what the run read "
+            f"({expect_fingerprint}): its files changed or are elsewhere"
+        )
     experiment_id = ensure_experiment(f"casecast-{spec.name}", settings)
     validation_from = validation_from or spec.validation_from
     frame = pd.DataFrame(model_input(corpus.records))
@@ -141,8 +149,11 @@ def train(
         # Ids only (no text): lets `evaluate` tell when a split overlaps the training data.
         mlflow.log_text("\n".join(r.case_id for r in corpus.records), TRAINING_IDS_ARTIFACT)
         # What was read, and how: the spec as written and the account of every row.
-        mlflow.log_text(spec.path.read_text(encoding="utf-8"), SPEC_ARTIFACT)
-        mlflow.log_dict([r.as_dict() for r in read_reports], READ_REPORT_ARTIFACT)
+        mlflow.log_text(spec.text or spec.path.read_text(encoding="utf-8"), SPEC_ARTIFACT)
+        mlflow.log_dict({"files": [r.as_dict() for r in read_reports]}, READ_REPORT_ARTIFACT)
+        arguments = RunArguments(spec.name, str(spec.path), limit_per_split, validation_from,
+                                 tuple(str(p) for p in splits))  # fmt: skip
+        mlflow.log_dict(run_record(spec, settings, arguments), REPRODUCE_ARTIFACT)
         mlflow.log_dict(card.card.model_dump(mode="json"), CARD_ARTIFACT)
         info = log_outcome_model(
             estimator,

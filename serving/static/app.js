@@ -4,10 +4,10 @@
 'use strict';
 
 const T = JSON.parse(document.getElementById('strings').textContent);
-// The search filters each data set's spec shows (page.filters); the others are hidden.
-const FILTERS = JSON.parse(document.getElementById('filters').textContent);
+// What each data set's spec shows: its search filters and the claimant's optional fields.
+const LAYOUT = JSON.parse(document.getElementById('layout').textContent);
 function showFilters(dataset) {
-  const shown = FILTERS[dataset];
+  const shown = LAYOUT[dataset]?.filters;
   document.querySelectorAll('[data-filter]').forEach((label) => {
     const visible = !shown || shown.includes(label.dataset.filter);
     label.hidden = !visible;
@@ -136,7 +136,7 @@ async function loadModel(dataset) {
     showError($('predict-status'), error);
     return null;
   }
-  buildFields(models[dataset]);
+  buildFields(models[dataset], dataset);
   fillOutcomes(models[dataset]);
   return models[dataset];
 }
@@ -172,8 +172,9 @@ function fieldInput(model, name, id) {
   return el('input', { id, name });
 }
 
-function buildFields(model) {
-  const names = model.inputs.filter((name) => name !== 'text');
+function buildFields(model, dataset) {
+  const form = LAYOUT[dataset]?.form;
+  const names = model.inputs.filter((name) => name !== 'text' && (!form || form.includes(name)));
   $('field-inputs').replaceChildren(...names.map((name) => el('div', { class: 'field' },
     el('label', { for: `field-${name}` }, fieldName(name)), fieldInput(model, name, `field-${name}`))));
   $('fields').hidden = names.length === 0;

@@ -229,3 +229,26 @@ def test_a_registered_spec_is_known_by_name_from_any_folder(tmp_path, monkeypatc
     assert spec.classes == ("dismissed", "granted") and spec.names_in("kk")
     assert spec.categorical == ("court", "claim") and spec.numeric == ("amount", "year")
     assert COLUMNS[-1] not in spec.categorical  # the panel is post-decision
+
+
+def test_prepared_shards_hold_the_same_cases_and_go_stale_with_the_spec(tmp_path, monkeypatch):
+    from casecast.data.datasets import load_corpus_with_report
+
+    spec_path = write_court(tmp_path / "court", masked=True)
+    home = tmp_path / "home"
+    monkeypatch.setenv("CASECAST_HOME", str(home))
+    settings = DataSettings()
+    name = str(spec_path)
+    from_source, _ = load_corpus_with_report(name, settings)
+    result = CliRunner().invoke(app, ["data", "prepare", name])
+    assert result.exit_code == 0, result.output
+    shards = sorted((home / "datasets" / "nordmark").glob("part-*.parquet"))
+    assert len(shards) == 1
+    from_shards, reports = load_corpus_with_report(name, settings)
+    assert from_shards.records == from_source.records
+    assert from_shards.outcomes == from_source.outcomes
+    assert reports[0].dropped_labels == {"withdrawn": 13}
+    shards[0].write_bytes(b"not parquet")  # read only while the spec and files are the same:
+    spec_path.write_text(spec_path.read_text() + "\n# edited\n")
+    again, _ = load_corpus_with_report(name, settings)
+    assert again.records == from_source.records

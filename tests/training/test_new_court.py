@@ -56,3 +56,6 @@ def test_a_new_court_is_trained_indexed_and_served_from_its_spec(
         assert sum("salary" in " ".join(p["text"] for p in r["passages"]) for r in results) >= 4
         page = client.get("/?lang=kk").text
         assert "Нордмарк апелляциялық соты" in page  # the court's name in the picker, in Kazakh
+        assert "шағым қанағаттандырылды" in page  # its outcomes' words, from the spec
+        layout = page.split('id="layout">')[1].split("</script>")[0]
+        assert '"nordmark": {"filters": ["court", "year", "outcome"]' in layout
