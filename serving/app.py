@@ -129,7 +129,7 @@ def create_app(
     @app.get("/", include_in_schema=False)
     def page(request: Request, lang: str | None = None) -> HTMLResponse:
         language = negotiate(lang, request.headers.get("accept-language"))
-        strings, layout = spec_words(settings.datasets, language)
+        strings, layout = spec_words(settings, language)
         html = render_page(language, settings.datasets, settings.mlflow_ui_url, strings, layout)
         return HTMLResponse(html, headers={"Content-Language": language, "Vary": "Accept-Language"})
 
@@ -137,14 +137,14 @@ def create_app(
 
 
 def spec_words(
-    datasets: list[str], language: str
+    settings: ServingSettings, language: str
 ) -> tuple[dict[str, str], dict[str, dict[str, list[str]]]]:
     """The page's words, search filters and form fields from the served data sets' specs."""
     strings: dict[str, str] = {}
     layout: dict[str, dict[str, list[str]]] = {}
-    for name in datasets:
+    for name in settings.datasets:
         try:
-            spec = get_dataset(name)
+            spec = get_dataset(name, settings)
         except KeyError:  # reported by /health; the page still serves the others
             continue
         strings.update(page_strings(spec, language))

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from casecast.data.datasets import get_dataset
+from casecast.data.datasets import DatasetSpec
 from casecast.data.schema import TEXT_COLUMN
 from casecast.data.sections import stated_particulars
 from casecast.models.card import OutcomeModelCard
@@ -81,8 +81,8 @@ class OutcomeService:
     """One data set's outcome model: the version its registry alias names, swapped in when
     the alias moves."""
 
-    def __init__(self, dataset: str, uri: str) -> None:
-        self.dataset, self.uri = dataset, uri
+    def __init__(self, dataset: str, uri: str, spec: DatasetSpec) -> None:
+        self.dataset, self.uri, self.spec = dataset, uri, spec
         self.holder: Swappable[LoadedModel] = Swappable(
             dataset,
             "model",
@@ -105,7 +105,7 @@ class OutcomeService:
     ) -> Prediction:
         """The model's estimate for a text and the fields given; a pasted decision's
         introduction fills the fields it states that the request leaves out."""
-        spec = get_dataset(self.dataset)
+        spec = self.spec
         read = {**self._stated(loaded, text, spec.language), **self._typed(loaded, fields)}
         frame = loaded.model.predict(
             pd.DataFrame([{TEXT_COLUMN: text, **read}]), params={"explain": explain, "top_k": top_k}

@@ -81,12 +81,12 @@ class Services:
         configure_tracking(self.settings)
         for dataset in self.settings.datasets:
             try:
-                task = get_dataset(dataset).task
+                spec = get_dataset(dataset, self.settings)
             except KeyError as error:  # a typo in CASECAST_DATASETS must not stop the server
                 log.error("%s", error)
                 continue
-            uri = alias_uri(registered_model_name(dataset, task), self.settings.model_alias)
-            self.models[dataset] = OutcomeService(dataset, uri)
+            uri = alias_uri(registered_model_name(dataset, spec.task), self.settings.model_alias)
+            self.models[dataset] = OutcomeService(dataset, uri, spec)
             self.indexes[dataset] = PrecedentService(dataset, self.settings.index_dir)
             self.models[dataset].holder.load()
             self.indexes[dataset].holder.load()

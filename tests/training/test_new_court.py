@@ -29,6 +29,9 @@ def test_a_new_court_is_trained_indexed_and_served_from_its_spec(
     indexed = runner.invoke(app, ["index", "--dataset", "nordmark"])  # known by name now
     assert indexed.exit_code == 0, indexed.output + repr(indexed.exception)
 
+    # The server finds the registered spec through its own settings' home, not the shell's.
+    monkeypatch.delenv("CASECAST_HOME")
+    monkeypatch.chdir(tmp_path)
     settings = serving_settings(home, public_demo=True, datasets=["nordmark"])
     with TestClient(create_app(settings)) as client:
         health = client.get("/health").json()
