@@ -257,4 +257,21 @@ def _phrase_suspects(sample: list[tuple[str, str]], majority: float) -> list[Sus
                 f"(?i)\\b{words}\\b",
             )
         )  # fmt: skip
-    return found
+    return _without_longer_copies(found)
+
+
+def _without_longer_copies(found: list[Suspect]) -> list[Suspect]:
+    """Drop a phrase when a shorter phrase of two words or more inside it covers the same
+    texts ("disagreed appeal granted" adds nothing to "appeal granted")."""
+    kept = []
+    for suspect in found:
+        words = f" {suspect.name} "
+        if not any(
+            other.name != suspect.name
+            and " " in other.name
+            and f" {other.name} " in words
+            and other.coverage == suspect.coverage
+            for other in found
+        ):
+            kept.append(suspect)
+    return kept
