@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from casecast.data.reading import MappedRow, ReadReport, check_usable, mapped_rows, schema_checked
+from casecast.data.reading import ReadReport, check_usable, mapped_rows, schema_checked
 from casecast.data.schema import CaseOutcome, CaseRecord, Corpus
 from casecast.data.sources import read_rows
 from casecast.data.spec import SpecFile
 
-SHARD_ROWS = 50_000
+SHARD_ROWS = 20_000  # about 50 MB of text a shard: the peak stays a few hundred MB
 MANIFEST = "manifest.json"
 FORMAT = 1
 
@@ -72,11 +72,13 @@ def prepare(
     report = ReadReport()
     rows = schema_checked(spec, read_rows(spec.source, files, spec_folder, data_dir))
     shards = cases = 0
-    for batch in _batches(mapped_rows(spec, rows, report, judges=judges), SHARD_ROWS):
-        table = pa.Table.from_pylist([_row(m.record, m.outcome) for m in batch], schema=SCHEMA)
+    cases_read = (_row(m.record, m.outcome) for m in mapped_rows(spec, rows, report, judges=judges))
+    for batch in _batches(cases_read, SHARD_ROWS):
+        table = pa.Table.from_pylist(batch, schema=SCHEMA)
+        del batch  # the rows as Python objects: gone before the shard is written
         pq.write_table(table, partial / f"part-{shards:05d}.parquet", compression="zstd")
         shards += 1
-        cases += len(batch)
+        cases += table.num_rows
     check_usable(spec, report)
     manifest = {
         **source_stamp(spec_text, files, judges),
@@ -116,8 +118,8 @@ def read_prepared(folder: Path, stamp: dict[str, Any], limit: int | None = None)
     return Corpus(manifest["dataset"], tuple(records), tuple(outcomes), sources=sources)
 
 
-def _batches(items: Iterator[MappedRow], size: int) -> Iterator[list[MappedRow]]:
-    batch: list[MappedRow] = []
+def _batches(items: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
     for item in items:
         batch.append(item)
         if len(batch) >= size:

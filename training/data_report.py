@@ -34,7 +34,7 @@ def print_validation(report: ValidationReport) -> None:
     )
     console.print(table)
     for pattern, changed in report.masks_applied.items():
-        console.print(f"mask {pattern!r} changed {changed} texts")
+        console.print(f"mask {pattern} changed {changed} texts", markup=False)
     if not report.suspects:
         console.print(
             f"no leakage suspect (majority label {report.majority_rate:.0%}; phrases judged "
