@@ -218,14 +218,6 @@ class ModelRule(Strict):
     allowed_outcomes: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
 
 
-class Gates(Strict):
-    """Tolerances of ``casecast promote`` (issue: retrain safely); stated here, per data set."""
-
-    main_metric: float = 0.01
-    calibration: float = 0.01
-    group: float = 0.05
-
-
 class SpecFile(Strict):
     """One data set: everything casecast needs to read, mask, train, index and serve it."""
 
@@ -249,7 +241,6 @@ class SpecFile(Strict):
     relevance: RelevanceRule | None = None
     page: PageRule = Field(default_factory=PageRule)
     model: ModelRule = Field(default_factory=ModelRule)
-    gates: Gates = Field(default_factory=Gates)
     written_queries: str | None = None
     skip_bad_rows: bool = Field(default=True, description="skip bad rows (reported) or stop")
 
