@@ -15,6 +15,8 @@ TRAINING_IDS_ARTIFACT: Final = "training_case_ids.txt"  # ids only, never text
 SPEC_ARTIFACT: Final = "data/spec.yaml"  # the data set's spec as the run read it
 READ_REPORT_ARTIFACT: Final = "data/read_report.json"  # rows read, kept, and why not
 REPRODUCE_ARTIFACT: Final = "run/reproduce.json"  # arguments, settings, code, packages
+# Each held-out case's label, probabilities, groups and articles: what `compare` pairs.
+VALIDATION_PREDICTIONS_ARTIFACT: Final = "validation/predictions.json"
 MODEL_ARTIFACT: Final = "model"  # the logged pyfunc
 
 # -- a training run's tags and params ----------------------------------------------------------

@@ -12,16 +12,17 @@ from typing import Annotated, Any
 
 import typer
 
-from casecast.data.datasets import DATASETS, get_dataset
+from casecast.data.datasets import get_dataset
 from casecast.models.settings import CasecastSettings
 from casecast.training.cli_common import (
-    _dataset_name,
+    DatasetOption,
     _dataset_names,
     _fail,
     _register_given,
     _settings,
 )
 from casecast.training.data_commands import data_app
+from casecast.training.model_commands import compare, promote, rollback
 from casecast.training.oversight import audit_app, keys_app
 from casecast.training.progress import console
 
@@ -31,19 +32,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_app, name="data")
+for command in (compare, promote, rollback):
+    app.command()(command)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 
 
-DatasetOption = Annotated[
-    str,
-    typer.Option(
-        "--dataset",
-        "-d",
-        help=f"a data set's name ({', '.join(DATASETS)} or one registered), or a spec file",
-        callback=_dataset_name,
-    ),
-]
 LimitOption = Annotated[
     int | None, typer.Option(help="read only the first N cases of each split (quick trials, tests)")
 ]
@@ -240,25 +234,6 @@ def models(
               "the most frequent outcome; data: fingerprint of the training data")  # fmt: skip
     if not validated_alike(*rows):
         out.print("versions validated on different years or data do not compare directly")
-
-
-@app.command()
-def promote(
-    version: Annotated[str, typer.Option(help="registered version to make champion")],
-    dataset: DatasetOption = "echr",
-) -> None:
-    """Move the champion alias to a version; the old champion becomes `previous`."""
-    from mlflow.exceptions import MlflowException
-
-    from casecast.training.versions import promote_version, promotion_summary, version_rows
-
-    try:
-        old = promote_version(dataset, version)
-    except (MlflowException, KeyError) as error:
-        _fail(error)
-    console.print(f"v{version} is champion" + (f"; v{old} is previous" if old else ""))
-    if old and old != version:
-        console.print(promotion_summary(*version_rows(dataset, [version, old])))
 
 
 PublicDemoOption = Annotated[

@@ -4,9 +4,11 @@ data set it names (by name or by a spec file's path)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from casecast.data.datasets import DATASETS
 from casecast.models.settings import CasecastSettings
 from casecast.training.progress import console
 
@@ -54,3 +56,14 @@ def _settings(ctx: typer.Context, full: bool = False) -> CasecastSettings:
 def _fail(error: Exception) -> None:
     console.print(f"[red]error:[/red] {error}")
     raise typer.Exit(code=2)
+
+
+DatasetOption = Annotated[
+    str,
+    typer.Option(
+        "--dataset",
+        "-d",
+        help=f"a data set's name ({', '.join(DATASETS)} or one registered), or a spec file",
+        callback=_dataset_name,
+    ),
+]

@@ -22,6 +22,7 @@ from casecast.data.schema import TEXT_COLUMN, Corpus, model_input
 from casecast.models.outcome import CaseOutcomeClassifier
 from casecast.models.pyfunc import article_dicts, log_outcome_model
 from casecast.models.registry import (
+    CHAMPION,
     ensure_experiment,
     promote,
     registered_model_name,
@@ -42,6 +43,7 @@ from casecast.models.run_contract import (
     TRAINING_IDS_ARTIFACT,
     VALIDATION_METRIC_PREFIX,
     VALIDATION_METRICS_ARTIFACT,
+    VALIDATION_PREDICTIONS_ARTIFACT,
 )
 from casecast.models.settings import CasecastSettings
 from casecast.training.fitting import (
@@ -60,6 +62,7 @@ from casecast.training.metrics import (
 from casecast.training.model_card import model_card
 from casecast.training.progress import console
 from casecast.training.run_record import RunArguments, run_record
+from casecast.training.scored import validation_predictions
 from casecast.training.versions import name_has_champion
 
 
@@ -125,6 +128,11 @@ def train(
             add_article_scores(validation, article_dicts(details.articles),
                                validator.article_labels,
                                rows_where(articles, later) or [])  # fmt: skip
+        mlflow.log_dict(
+            validation_predictions(spec, corpus.subset(later), validator, details,
+                                   rows_where(articles, later)),
+            VALIDATION_PREDICTIONS_ARTIFACT,
+        )  # fmt: skip
         console.print("refitting on all cases")
         fit_started = time.perf_counter()
         estimator.fit(frame, labels, articles=articles)
@@ -166,7 +174,9 @@ def train(
             {"train_seconds": time.perf_counter() - started, "fit_seconds": fit_seconds}
         )
 
-    champion = make_champion or not name_has_champion(name)
+    champion = not name_has_champion(name)
+    if make_champion and not champion:
+        champion = _passes_gates(spec, name, version)
     if champion:
         promote(name, version)
     return TrainResult(
@@ -264,3 +274,18 @@ def _example_inputs(frame: pd.DataFrame) -> dict[str, Any]:
         value = mode.iloc[0] if len(mode) else None
         example[column] = value.item() if isinstance(value, np.generic) else value
     return example
+
+
+def _passes_gates(spec: DatasetSpec, name: str, version: str) -> bool:
+    """`train --promote`: the new version becomes champion only through the gates."""
+    from casecast.training.compare import resolve_ref
+    from casecast.training.gates import failed_gates
+
+    failed, _ = failed_gates(spec, resolve_ref(name, CHAMPION), resolve_ref(name, version))
+    for line in failed:
+        console.print(f"[red]{line}[/red]", highlight=False)
+    if failed:
+        console.print(
+            f"v{version} registered, not champion: `casecast promote --force` to override"
+        )
+    return not failed

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from casecast.models.oversight.database import audit_records, is_sqlite, open_database
 from casecast.models.oversight.keys import iso, utc_now
 
-Kind = Literal["prediction", "search", "feedback"]
+Kind = Literal["prediction", "search", "feedback", "promotion"]
 GENESIS = "0" * 64
 # Every column but the hash goes into it, the position and the previous hash included.
 HASHED = tuple(c.name for c in audit_records.columns if c.name != "hash")

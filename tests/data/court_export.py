@@ -74,8 +74,16 @@ page:
 """
 
 
-def write_court(folder: Path, cases: int = 240, masked: bool = False, seed: int = 0) -> Path:
-    """The export (two files) and the spec in ``folder``; returns the spec's path."""
+def write_court(
+    folder: Path,
+    cases: int = 240,
+    masked: bool = False,
+    seed: int = 0,
+    scrambled_before: int | None = None,
+) -> Path:
+    """The export (two files) and the spec in ``folder``; returns the spec's path.
+    ``scrambled_before``: the outcomes of earlier years drawn at random (a broken export),
+    the later years' cases exactly as without it."""
     rng = random.Random(seed)
     (folder / "exports").mkdir(parents=True, exist_ok=True)
     records = []
@@ -86,6 +94,9 @@ def write_court(folder: Path, cases: int = 240, masked: bool = False, seed: int 
         granted = rng.random() < CLAIMS[claim]
         result = result or (rng.choice(["granted", "partly granted"]) if granted else "dismissed")
         year = 2015 + number * 8 // cases
+        noise = random.Random(seed * 7919 + number).random()
+        if scrambled_before is not None and year < scrambled_before and result != "withdrawn":
+            result, granted = ("granted", True) if noise < 0.5 else ("dismissed", False)
         summary = "\n".join([
             f"The claimant, Mr {rng.choice(['Müller', 'Ødegård', 'Lefèvre', 'Núñez'])}, appealed.",
             DETAILS[claim].format(n=rng.randint(2, 9)),
