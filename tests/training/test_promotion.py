@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,10 +24,12 @@ CASES = 480  # 120 held out (2021-2022)
 
 
 def _served_version(client: TestClient, wanted: str) -> str:
-    deadline, version = time.monotonic() + 60, ""
+    deadline, version, health = time.monotonic() + 60, "", {}
     while version != wanted and time.monotonic() < deadline:
         time.sleep(0.2)
-        version = client.get("/health").json()["datasets"]["nordmark"]["model"]["version"]
+        health = client.get("/health").json()["datasets"]["nordmark"]["model"]
+        version = health["version"]
+    assert version == wanted, health
     return version
 
 
@@ -38,12 +41,42 @@ def _alias(client: MlflowClient, alias: str) -> str:
 def test_gates_refuse_a_worse_model_accept_an_equal_one_and_rollback_is_followed(
     tmp_path, monkeypatch, embedding_cache
 ):
+    _retrain_safely(tmp_path, monkeypatch, embedding_cache, tracking_uri=None, oversight_url=None)
+
+
+@pytest.mark.e2e
+def test_the_same_on_a_shared_postgresql_store(
+    tmp_path, monkeypatch, embedding_cache, postgres_url
+):
+    """A team's setup: MLflow's tracking store and the audit log on one PostgreSQL server."""
+    import psycopg
+
+    libpq = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(libpq, autocommit=True) as connection:
+        connection.execute("CREATE DATABASE mlflow_promotion")
+    tracking = postgres_url.replace("/postgres?", "/mlflow_promotion?")
+    _retrain_safely(tmp_path, monkeypatch, embedding_cache, tracking, postgres_url)
+
+
+def _retrain_safely(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    embedding_cache: Path,
+    tracking_uri: str | None,
+    oversight_url: str | None,
+) -> None:
     good = write_court(tmp_path / "good", cases=CASES, masked=True)
     broken = write_court(tmp_path / "broken", cases=CASES, masked=True, scrambled_before=2021)
     home = tmp_path / "home"
     monkeypatch.setenv("CASECAST_HOME", str(home))
     monkeypatch.setenv("CASECAST_EMBEDDING_CACHE", str(embedding_cache))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    for name, value in (
+        ("CASECAST_TRACKING_URI", tracking_uri),
+        ("CASECAST_OVERSIGHT_URL", oversight_url),
+    ):
+        if value:
+            monkeypatch.setenv(name, value)
     runner = CliRunner()
 
     def run(*args: str, stdout: bool = False) -> str:
@@ -74,6 +107,7 @@ def test_gates_refuse_a_worse_model_accept_an_equal_one_and_rollback_is_followed
     assert refused.exit_code == 1, refused.output
     assert "FAILED macro_f1" in refused.output and "@champion stays v1" in refused.output
     client = MlflowClient()
+    assert client.tracking_uri == (tracking_uri or f"sqlite:///{home.resolve() / 'mlflow.db'}")
     assert _alias(client, CHAMPION) == "1"
     assert (
         runner.invoke(
@@ -82,9 +116,10 @@ def test_gates_refuse_a_worse_model_accept_an_equal_one_and_rollback_is_followed
         != 0
     )
 
+    stores = {"tracking_uri": tracking_uri, "oversight_url": oversight_url}
     settings = serving_settings(
         home, reload_interval_s=0.2, public_demo=True, datasets=["nordmark"]
-    )
+    ).model_copy(update=stores)
     with TestClient(create_app(settings)) as server:
         assert _served_version(server, "1") == "1"
         run(
