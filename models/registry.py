@@ -52,14 +52,17 @@ def configure_tracking(settings: CasecastSettings) -> str:
 def ensure_experiment(name: str, settings: CasecastSettings) -> str:
     """The experiment's id, created with artifacts under <home>/mlartifacts when new:
     addressed relative to the home when the store is the home's own SQLite file (so the
-    home can move), else by absolute path."""
+    home can move), by absolute path for another database; a tracking server (http) keeps
+    them in its artifact store, where every member of a team reads them."""
     import mlflow
 
     existing = mlflow.get_experiment_by_name(name)
     if existing is not None:
         return str(existing.experiment_id)
     if settings.tracking_uri is None:
-        location = home_artifact_uri(f"{ARTIFACT_FOLDER}/{name}")
+        location: str | None = home_artifact_uri(f"{ARTIFACT_FOLDER}/{name}")
+    elif settings.tracking_uri.startswith(("http://", "https://")):
+        location = None  # a tracking server keeps artifacts in its own store, for everyone
     else:
         location = (settings.artifact_root / name).as_uri()
     return str(mlflow.create_experiment(name, artifact_location=location))

@@ -58,6 +58,50 @@ def test_the_same_on_a_shared_postgresql_store(
     _retrain_safely(tmp_path, monkeypatch, embedding_cache, tracking, postgres_url)
 
 
+@pytest.mark.e2e
+def test_the_same_through_a_tracking_server_on_postgresql(
+    tmp_path, monkeypatch, embedding_cache, postgres_url
+):
+    """The team's setup of compose.yaml's `team` profile: an MLflow tracking server over
+    PostgreSQL serving the artifacts, the audit log on the same PostgreSQL."""
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+    import psycopg
+
+    libpq = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(libpq, autocommit=True) as connection:
+        connection.execute("CREATE DATABASE mlflow_server")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = postgres_url.replace("/postgres?", "/mlflow_server?")
+    command = [
+        sys.executable, "-m", "mlflow", "server", "--backend-store-uri", store,
+        "--serve-artifacts", "--artifacts-destination", str(tmp_path / "artifacts"),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the MLflow tracking server did not start in 90 s")
+        _retrain_safely(tmp_path, monkeypatch, embedding_cache, url, postgres_url)
+        assert list((tmp_path / "artifacts").rglob("validation/predictions.json"))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def _retrain_safely(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
