@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from casecast.data.thresholds import DriftRule, Gates, Strict
 
 LANGUAGES = ("kk", "ru", "en")
 NAME = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -33,10 +35,6 @@ class SpecError(ValueError):
         self.path, self.key, self.line = path, key, line
         where = ":".join(str(p) for p in (path, line) if p is not None)
         super().__init__(f"{where + ': ' if where else ''}{key + ': ' if key else ''}{message}")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 Names = Mapping[str, str]  # language code -> text
@@ -218,18 +216,6 @@ class ModelRule(Strict):
     allowed_outcomes: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
 
 
-class Gates(Strict):
-    """When `casecast promote` refuses a challenger: when, with 95% confidence, it is worse
-    than the champion by more than the tolerance (paired bootstrap on the same held-out
-    cases). Tolerances are in the metric's own units."""
-
-    main_metric: Literal["macro_f1", "accuracy", "roc_auc"] = "macro_f1"
-    main: float = Field(default=0.0, ge=0, description="the main metric may be this much worse")
-    calibration: float = Field(default=0.01, ge=0, description="ECE may be this much higher")
-    group: float = Field(default=0.02, ge=0, description="each group's main metric")
-    min_group_cases: int = Field(default=30, ge=5, description="fewer: too few to tell")
-
-
 class SpecFile(Strict):
     """One data set: everything casecast needs to read, mask, train, index and serve it."""
 
@@ -254,6 +240,7 @@ class SpecFile(Strict):
     page: PageRule = Field(default_factory=PageRule)
     model: ModelRule = Field(default_factory=ModelRule)
     gates: Gates = Field(default_factory=Gates)
+    drift: DriftRule = Field(default_factory=DriftRule)
     written_queries: str | None = None
     skip_bad_rows: bool = Field(default=True, description="skip bad rows (reported) or stop")
 

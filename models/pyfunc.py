@@ -40,7 +40,8 @@ from casecast.models.outcome import (
 
 ESTIMATOR_ARTIFACT = "estimator"
 PROBABILITY_PREFIX = "p_"  # one answer column per class: p_<class>
-DEFAULT_PARAMS: dict[str, Any] = {"explain": False, "top_k": 3}
+# "vectors": each case's text embedding in a "vector" column (drift monitoring records it).
+DEFAULT_PARAMS: dict[str, Any] = {"explain": False, "top_k": 3, "vectors": False}
 # What the estimator needs at run time, pinned to the versions that trained it.
 RUNTIME_PACKAGES = (
     "mlflow",
@@ -106,12 +107,19 @@ class OutcomeModel(PythonModel):
 
 
 def predict_frame(
-    estimator: CaseOutcomeClassifier, frame: pd.DataFrame, explain: bool = False, top_k: int = 3
+    estimator: CaseOutcomeClassifier,
+    frame: pd.DataFrame,
+    explain: bool = False,
+    top_k: int = 3,
+    vectors: bool = False,
 ) -> pd.DataFrame:
     """The pyfunc's answer: ``label``, ``probability`` and one ``p_<class>`` column per class;
     ``reasons`` (when asked) and ``articles`` (models with article heads) hold a list of
-    records per case, typed in the logged signature."""
-    details = estimator.predict_details(frame, explain=explain, top_k=int(top_k))
+    records per case, typed in the logged signature; ``vector`` (when asked) the case's text
+    embedding."""
+    details = estimator.predict_details(
+        frame, explain=explain, top_k=int(top_k), vectors=bool(vectors)
+    )
     probabilities = details.probabilities
     classes = [str(c) for c in estimator.classes_]
     out = pd.DataFrame(probabilities, columns=[probability_column(c) for c in classes])
@@ -121,6 +129,8 @@ def predict_frame(
         out["reasons"] = [[effect.as_dict() for effect in case] for case in details.reasons]
     if details.articles is not None:
         out["articles"] = article_dicts(details.articles)
+    if details.vectors is not None:
+        out["vector"] = [row.tolist() for row in details.vectors]
     return out
 
 
@@ -145,6 +155,7 @@ class OutcomeAnswer:
     probabilities: dict[str, float]
     reasons: list[Effect]
     articles: list[ArticleEstimate]
+    vector: list[float] | None = None  # the case's text embedding, when asked
 
 
 def read_answers(frame: pd.DataFrame) -> list[OutcomeAnswer]:
@@ -166,6 +177,7 @@ def read_answers(frame: pd.DataFrame) -> list[OutcomeAnswer]:
                     )
                     for a in (articles if articles is not None else [])
                 ],
+                vector=list(row["vector"]) if "vector" in frame else None,
             )
         )
     return answers

@@ -49,6 +49,12 @@ class ServiceMetrics:
             ["kind", "outcome"],
             registry=self.registry,
         )
+        self.observations = Counter(
+            "casecast_observations_total",
+            "Predictions recorded for drift monitoring (or failed: the answer still went out)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.reloads = Counter(
             "casecast_reloads_total",
             "Model and index versions swapped in (or that failed to load)",

@@ -101,14 +101,21 @@ class OutcomeService:
         return self.holder.error
 
     def predict(
-        self, loaded: LoadedModel, text: str, fields: Mapping[str, Any], explain: bool, top_k: int
+        self,
+        loaded: LoadedModel,
+        text: str,
+        fields: Mapping[str, Any],
+        explain: bool,
+        top_k: int,
+        vectors: bool = False,
     ) -> Prediction:
         """The model's estimate for a text and the fields given; a pasted decision's
         introduction fills the fields it states that the request leaves out."""
         spec = self.spec
         read = {**self._stated(loaded, text, spec.language), **self._typed(loaded, fields)}
         frame = loaded.model.predict(
-            pd.DataFrame([{TEXT_COLUMN: text, **read}]), params={"explain": explain, "top_k": top_k}
+            pd.DataFrame([{TEXT_COLUMN: text, **read}]),
+            params={"explain": explain, "top_k": top_k, "vectors": vectors},
         )
         answer = read_answers(frame)[0]
         value_names = {name: grouping.values for name, grouping in spec.group_fields.items()}
@@ -172,8 +179,9 @@ class Predictions:
         check_case_text(body.text, self.settings)
         service = self.model(body.dataset)
         loaded = service.holder.require()  # once: a swap mid-request does not mix versions
+        observe = self.settings.observe_predictions
         prediction = service.predict(
-            loaded, body.text, body.fields, body.explain, self.settings.explain_top_k
+            loaded, body.text, body.fields, body.explain, self.settings.explain_top_k, observe
         )
         answer = prediction.answer
         index = self.indexes[body.dataset].holder.served
@@ -198,6 +206,8 @@ class Predictions:
                 },
             )
         )
+        if observe:
+            self.oversight.observe(record, prediction.fields, answer.probabilities, answer.vector)
         validated_from = loaded.info.params.get(VALIDATION_FROM_PARAM)
         group = group_record(loaded.card, prediction.fields, validated_from)
         self.metrics.predictions.labels(body.dataset, loaded.info.version, answer.label).inc()

@@ -9,6 +9,7 @@ from typing import Any
 from casecast.models.oversight import AuditEntry, AuditLedger, AuditRecord, KeyStore
 from casecast.models.oversight.audit import Kind
 from casecast.models.oversight.keys import ApiKey
+from casecast.models.oversight.observations import ObservationStore
 from casecast.serving.access import Permission, Principal, RateLimiter
 from casecast.serving.errors import InvalidInputError, NotFoundError, UnavailableError
 from casecast.serving.metrics import ServiceMetrics
@@ -24,6 +25,7 @@ class OversightService:
         key = settings.audit_hmac_key
         self.keys = KeyStore(url)
         self.audit = AuditLedger(url, key.get_secret_value() if key else None)
+        self.observations = ObservationStore(url)
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         self.metrics = metrics
         self.settings = settings
@@ -51,6 +53,32 @@ class OversightService:
             ) from error
         self.metrics.audit_writes.labels(entry.kind, "ok").inc()
         return record
+
+    def observe(
+        self,
+        record: AuditRecord,
+        fields: dict[str, Any],
+        probabilities: dict[str, float],
+        vector: list[float] | None,
+    ) -> None:
+        """What `casecast drift` reads of a prediction (no text). The audit record, already
+        written, is what accountability needs: a failure here is logged and counted, and the
+        answer still goes out."""
+        try:
+            self.observations.add(
+                record.record_id,
+                record.dataset or "",
+                record.model_name or "",
+                record.model_version or "",
+                fields,
+                probabilities,
+                vector,
+            )
+        except Exception as error:
+            self.metrics.observations.labels("failed").inc()
+            log.error("could not record the prediction for drift monitoring: %s", error)
+            return
+        self.metrics.observations.labels("ok").inc()
 
     # -- records and feedback ---------------------------------------------------------------
 

@@ -23,6 +23,11 @@ class ServingSettings(CasecastSettings):
 
     datasets: list[str] = Field(default=["echr"], description="data sets whose models to load")
     model_alias: str = Field(default=CHAMPION, description="registry alias served per data set")
+    observe_predictions: bool = Field(
+        default=True,
+        description="record each prediction's fields, probabilities and text embedding (no "
+        "text) in the oversight database, for `casecast drift`",
+    )
     max_text_chars: int = Field(
         default=200_000, ge=1, description="longest accepted case text; longer gets 413"
     )

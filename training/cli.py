@@ -1,5 +1,5 @@
-"""The `casecast` command line: data, train, evaluate, index, models, promote, serve, up,
-keys, audit."""
+"""The `casecast` command line: data, train, evaluate, index, models, compare, promote,
+rollback, drift, serve, up, keys, audit."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from casecast.training.cli_common import (
     _settings,
 )
 from casecast.training.data_commands import data_app
+from casecast.training.drift_command import drift
 from casecast.training.model_commands import compare, promote, rollback
 from casecast.training.oversight import audit_app, keys_app
 from casecast.training.progress import console
@@ -32,7 +33,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_app, name="data")
-for command in (compare, promote, rollback):
+for command in (compare, promote, rollback, drift):
     app.command()(command)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")

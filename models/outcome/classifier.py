@@ -23,6 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from casecast.features.embedding import SentenceEmbedder
+from casecast.features.pooling import pool
 from casecast.models.class_mix import ClassMix
 from casecast.models.outcome.allowed import AllowedOutcomes
 from casecast.models.outcome.articles import ArticleEstimate, ArticleHeads
@@ -44,6 +45,7 @@ class OutcomeDetails:
     probabilities: np.ndarray  # (cases, classes), columns in ``classes_`` order
     reasons: list[list[Effect]] | None  # per case, when asked
     articles: list[list[ArticleEstimate]] | None  # per case, for models with article heads
+    vectors: np.ndarray | None = None  # (cases, dimension) text embeddings, when asked
 
 
 class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
@@ -230,10 +232,12 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
     def predict_details(
-        self, X: pd.DataFrame, explain: bool = False, top_k: int = 3
+        self, X: pd.DataFrame, explain: bool = False, top_k: int = 3, vectors: bool = False
     ) -> OutcomeDetails:
-        """Probabilities, reasons (when asked) and article estimates (when modelled) from one
-        pass: the text is split, embedded and vectorised once, as serving needs."""
+        """Probabilities, reasons (when asked), article estimates (when modelled) and each
+        case's text embedding (when asked: the mean of its embedded passages' vectors, what
+        drift monitoring compares) from one pass: the text is split, embedded and vectorised
+        once, as serving needs."""
         check_is_fitted(self, "stack_")
         cases = self.prepare(X)
         matrices = self.features_.transform(cases)
@@ -245,7 +249,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             )
             reasons = [explainer.explain(cases, i, proba[i], top_k) for i in range(len(proba))]
         articles = self.articles_.predict(matrices.text) if self.articles_ else None
-        return OutcomeDetails(proba, reasons, articles)
+        case_vectors = pool(cases.vectors, cases.dimension, ("mean",)) if vectors else None
+        return OutcomeDetails(proba, reasons, articles, case_vectors)
 
     def explain(self, X: pd.DataFrame, top_k: int = 3) -> list[list[Effect]]:
         """For each case, the passages and fields that moved its predicted class the most."""

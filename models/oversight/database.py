@@ -1,4 +1,5 @@
-"""The oversight database: API keys and the audit chain, in one SQLAlchemy engine.
+"""The oversight database: API keys, the audit chain and what drift monitoring observes of
+each prediction, in one SQLAlchemy engine.
 
 SQLite by default (one file in the home, written by the server and read by the CLI), any
 SQLAlchemy URL where configured (PostgreSQL for a shared store). Writes to the audit chain
@@ -65,6 +66,23 @@ audit_records = Table(
     Column("hash", String(64), nullable=False),
     Index("ix_audit_key", "key_id", "seq"),
     Index("ix_audit_subject", "subject"),
+)
+
+# What drift monitoring needs of each prediction, beside its audit record (which keeps no
+# case text): the fields the model read, its probabilities, and the case's text embedding
+# (the mean of its embedded passages' vectors, float16, base64) — not the text.
+observations = Table(
+    "observations",
+    metadata,
+    Column("record_id", String(64), primary_key=True),
+    Column("ts", String(32), nullable=False),
+    Column("dataset", String(32), nullable=False),
+    Column("model_name", String(200), nullable=False),
+    Column("model_version", String(32), nullable=False),
+    Column("fields", Text, nullable=False),
+    Column("probabilities", Text, nullable=False),
+    Column("vector", Text),
+    Index("ix_observations_dataset_ts", "dataset", "ts"),
 )
 
 _ENGINES: dict[str, Engine] = {}
