@@ -59,7 +59,7 @@ def test_logged_model_has_signature_and_example(cli_env):
     assert list(inputs) == ["text", "respondent", "year"]
     assert inputs["text"].required and not inputs["year"].required
     params = {p.name for p in model.metadata.get_params_schema().params}
-    assert params == {"explain", "top_k"}
+    assert params == {"explain", "top_k", "vectors"}
     assert model.metadata.saved_input_example_info is not None
 
 
