@@ -1,5 +1,5 @@
-"""The `casecast` command line: data, train, evaluate, index, models, compare, promote,
-rollback, drift, serve, up, keys, audit."""
+"""The `casecast` command line: data, train, tune, evaluate, index, models, compare,
+promote, rollback, drift, serve, up, keys, audit."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from casecast.training.drift_command import drift
 from casecast.training.model_commands import compare, promote, rollback
 from casecast.training.oversight import audit_app, keys_app
 from casecast.training.progress import console
+from casecast.training.tune_command import tune
 
 app = typer.Typer(
     help="casecast: outcome predictions and similar precedents from past decisions.",
@@ -33,7 +34,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_app, name="data")
-for command in (compare, promote, rollback, drift):
+for command in (compare, promote, rollback, drift, tune):
     app.command()(command)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
@@ -80,18 +81,25 @@ def train(
         str | None,
         typer.Option(help="rerun a recorded training run (its spec, arguments and settings)"),
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="hyperparameters over the spec's (a file `casecast tune` wrote)"),
+    ] = None,
 ) -> None:
     """Train with a temporal validation; log and register in MLflow."""
     from casecast.training.train import summary
     from casecast.training.train import train as run_train
+    from casecast.training.train_config import read_config
 
     if from_run is not None:
         _rerun(ctx, from_run, promote)
         return
     try:
+        params = read_config(config, dataset).model_params if config else None
         result = run_train(
-            dataset, _settings(ctx, full), limit, validation_from, promote, split or ()
-        )
+            dataset, _settings(ctx, full), limit, validation_from, promote, split or (),
+            model_params=params,
+        )  # fmt: skip
     except (FileNotFoundError, ValueError, KeyError) as error:
         _fail(error)
     console.print(summary(result))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,11 @@ def make_embedder(settings: CasecastSettings, spec: DatasetSpec) -> SentenceEmbe
     )
 
 
-def make_estimator(settings: CasecastSettings, spec: DatasetSpec) -> CaseOutcomeClassifier:
-    """The outcome model for a data set: its pre-decision fields, the configured embedder."""
+def make_estimator(
+    settings: CasecastSettings, spec: DatasetSpec, params: Mapping[str, Any] | None = None
+) -> CaseOutcomeClassifier:
+    """The outcome model for a data set: its pre-decision fields, the configured embedder,
+    the spec's hyperparameters and over them ``params`` (a configuration's, a trial's)."""
     categorical, numeric = model_fields(spec, settings)
     estimator = CaseOutcomeClassifier(
         embedder=make_embedder(settings, spec),
@@ -50,7 +53,7 @@ def make_estimator(settings: CasecastSettings, spec: DatasetSpec) -> CaseOutcome
         stemmer=spec.stemmer,
         allowed_outcomes=spec.allowed_outcomes or None,
     )
-    return estimator.set_params(**spec.model_params)
+    return estimator.set_params(**{**spec.model_params, **(params or {})})
 
 
 def case_articles(corpus: Corpus, spec: DatasetSpec) -> list[tuple[str, ...]] | None:

@@ -31,6 +31,7 @@ class Rerun:
     validation_from: int | None
     splits: tuple[Path, ...]
     fingerprint: str | None
+    model_params: dict[str, Any]
     metrics: dict[str, float]
     record: dict[str, Any]
 
@@ -66,6 +67,7 @@ def prepare_rerun(run_id: str, settings: CasecastSettings) -> Rerun:
         validation_from=arguments["validation_from"],
         splits=tuple(Path(p) for p in arguments["splits"]),
         fingerprint=run.data.tags.get(DATA_FINGERPRINT_TAG),
+        model_params=arguments.get("model_params") or {},
         metrics={
             k.removeprefix(VALIDATION_METRIC_PREFIX): v
             for k, v in run.data.metrics.items()
@@ -106,6 +108,7 @@ def rerun(run_id: str, settings: CasecastSettings, promote: bool = False) -> Rer
     result = train(
         again.dataset, again.settings, again.limit_per_split, again.validation_from,
         promote, again.splits, expect_fingerprint=again.fingerprint,
+        model_params=again.model_params,
     )  # fmt: skip
     code = again.record["code"]
     return RerunOutcome(

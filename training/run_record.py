@@ -34,6 +34,7 @@ class RunArguments:
     limit_per_split: int | None
     validation_from: int | None
     splits: tuple[str, ...]
+    model_params: dict[str, Any]  # a configuration's (`train --config`) over the spec's
 
 
 def run_record(spec: DatasetSpec, settings: CasecastSettings, arguments: RunArguments) -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,11 +85,14 @@ def train(
     make_champion: bool = False,
     splits: Sequence[Path] = (),
     expect_fingerprint: str | None = None,
+    model_params: Mapping[str, Any] | None = None,
 ) -> TrainResult:
     """Validate on later years, refit on all, log and register; champion if first or asked.
 
-    Trains on the data set's default splits, or on ``splits`` when given.
+    Trains on the data set's default splits, or on ``splits`` when given; ``model_params``
+    (a configuration's) over the spec's hyperparameters.
     """
+    model_params = dict(model_params or {})
     started = time.perf_counter()
     spec = get_dataset(dataset)
     # The data first: a spec or an export that cannot be used leaves no trace in the store.
@@ -109,11 +112,11 @@ def train(
     name = registered_model_name(spec.name, spec.task)
 
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{spec.name}") as run:
-        estimator = make_estimator(settings, spec)
+        estimator = make_estimator(settings, spec, model_params)
         embed_corpus(estimator, frame)
         articles = case_articles(corpus, spec)
         console.print(f"validating on {int(later.sum())} cases from {validation_from} on")
-        validator = make_estimator(settings, spec).fit(
+        validator = make_estimator(settings, spec, model_params).fit(
             frame[earlier], labels[earlier], articles=rows_where(articles, earlier)
         )
         details = validator.predict_details(frame[later])
@@ -160,7 +163,7 @@ def train(
         mlflow.log_text(spec.text or spec.path.read_text(encoding="utf-8"), SPEC_ARTIFACT)
         mlflow.log_dict({"files": [r.as_dict() for r in read_reports]}, READ_REPORT_ARTIFACT)
         arguments = RunArguments(spec.name, str(spec.path), limit_per_split, validation_from,
-                                 tuple(str(p) for p in splits))  # fmt: skip
+                                 tuple(str(p) for p in splits), model_params)  # fmt: skip
         mlflow.log_dict(run_record(spec, settings, arguments), REPRODUCE_ARTIFACT)
         mlflow.log_dict(card.card.model_dump(mode="json"), CARD_ARTIFACT)
         info = log_outcome_model(
