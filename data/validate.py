@@ -16,6 +16,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -120,9 +121,17 @@ class _ColumnVotes:
 
 
 def validate(
-    spec: SpecFile, spec_folder: Path, data_dir: Path, files: Iterable[Path] | None = None
+    spec: SpecFile,
+    spec_folder: Path,
+    data_dir: Path,
+    files: Iterable[Path] | None = None,
+    limit: int | None = None,
 ) -> ValidationReport:
-    """Read the whole export once and report on it; ``SpecError`` for what stops training."""
+    """Read the whole export once and report on it; ``SpecError`` for what stops training.
+
+    ``limit``: stop after that many kept rows (a first look; the report says how many rows
+    it read).
+    """
     paths = list(files) if files is not None else source_files(spec.source, spec_folder, data_dir)
     report = ValidationReport(spec.name, [str(p) for p in paths], ReadReport())
     seen_ids: set[str] = set()
@@ -139,7 +148,7 @@ def validate(
     masks = [re.compile(m, re.MULTILINE) for m in spec.masks]
     mask_hits: Counter[str] = Counter()
     rows = schema_checked(spec, read_rows(spec.source, paths, spec_folder, data_dir))
-    for kept, mapped in enumerate(mapped_rows(spec, rows, report.rows)):
+    for kept, mapped in enumerate(islice(mapped_rows(spec, rows, report.rows), limit)):
         record, outcome, values = mapped.record, mapped.outcome, mapped.row.values
         label = outcome.label
         if record.case_id in seen_ids:

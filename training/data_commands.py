@@ -57,6 +57,9 @@ def data_validate(
     strict: Annotated[
         bool, typer.Option(help="exit non-zero when there are leakage suspects")
     ] = False,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="stop after N kept rows (a first look)")
+    ] = None,
 ) -> None:
     """Check a court's export against its spec before any training: rows read, kept and why
     not, duplicates, years, label balance, leakage suspects. Writes nothing."""
@@ -70,7 +73,7 @@ def data_validate(
     try:
         path = spec_path(spec_file, settings)
         spec = load_spec(path)
-        report = validate(spec, path.parent, settings.resolved_data_dir())
+        report = validate(spec, path.parent, settings.resolved_data_dir(), limit=limit)
     except (SpecError, SourceError, KeyError) as error:
         if as_json:
             print(json.dumps({"error": str(error).strip("'\"")}, ensure_ascii=False))

@@ -32,6 +32,10 @@ def progress_bar(
         TimeRemainingColumn(),
         console=console,
         transient=False,
+        # In a notebook the console's stderr is the kernel's stream: redirecting it into the
+        # console would loop (other libraries' output, such as a model's loading bar).
+        redirect_stdout=not console.is_jupyter,
+        redirect_stderr=not console.is_jupyter,
     ) as progress:
         task = progress.add_task(description, total=total)
 

@@ -85,6 +85,9 @@ def test_validate_reports_years_labels_and_duplicates(tmp_path):
     assert set(report.labels_per_year[2015]) <= {"granted", "dismissed"}
     as_json = report.as_dict()
     assert as_json["date_range"] == [2015, 2022] and as_json["rows"]["read"] == 241
+    first_look = validate(load_spec(spec_path), spec_path.parent, spec_path.parent, limit=40)
+    assert first_look.rows.kept == sum(first_look.years.values()) == 40
+    assert first_look.rows.read < report.rows.read
 
 
 SPEC_ERRORS = [
