@@ -14,7 +14,10 @@ the data set's own, and optionally another encoder:
 ``--fractions 0.25,0.5,0.75`` adds a learning curve: each variant fitted again on random
 shares of the earlier cases (``--repeats`` draws each), scored on the same later ones, to
 tell whether more decisions would help. Macro-F1 comes with its bootstrap standard error
-over the validation cases.
+over the validation cases, and each variant's accuracy and macro-F1 differences from the
+baselines with paired bootstrap 95% intervals: the majority class of the training years, and
+the strong null of Katz et al. (2017), each case given the most frequent outcome of the
+``--null-window`` years (terms) before its own, over every decision known then.
 
 Embeddings come from the shared cache (``CASECAST_EMBEDDING_CACHE``): fill it first with
 ``casecast index`` or ``casecast train`` so this measures models, not the encoder.
@@ -87,6 +90,37 @@ def macro_f1_standard_error(truth: np.ndarray, predicted: np.ndarray, draws: int
     return float(np.std(scores, ddof=1))
 
 
+def recent_majority(times: np.ndarray, labels: np.ndarray, scored: np.ndarray, window: int,
+                    fallback: str) -> np.ndarray:  # fmt: skip
+    """For each scored case, the most frequent outcome of the ``window`` years before its
+    own (all decisions of those years, whatever the split), ``fallback`` when there are none."""
+    out = []
+    for when in times[scored]:
+        earlier = labels[(times < when) & (times >= when - window)]
+        out.append(Counter(earlier.tolist()).most_common(1)[0][0] if len(earlier) else fallback)
+    return np.asarray(out)
+
+
+Interval = tuple[float, float, float]  # a difference, then its 95% interval
+
+
+def paired_differences(truth: np.ndarray, ours: np.ndarray, theirs: np.ndarray,
+                       draws: int = 1000, seed: int = 0) -> dict[str, Interval]:  # fmt: skip
+    """Accuracy and macro-F1 of ``ours`` minus ``theirs`` on the same cases: the difference
+    and its paired bootstrap 95% interval (the same draws for both)."""
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(truth), size=(draws, len(truth)))
+    found = {}
+    for name, score in (
+        ("accuracy", lambda t, p: float(np.mean(t == p))),
+        ("macro_f1", lambda t, p: float(f1_score(t, p, average="macro", zero_division=0))),
+    ):
+        spread = [score(truth[k], ours[k]) - score(truth[k], theirs[k]) for k in picks]
+        low, high = np.quantile(spread, [0.025, 0.975])
+        found[name] = (score(truth, ours) - score(truth, theirs), float(low), float(high))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="ru")
@@ -100,6 +134,7 @@ def main() -> None:
     )
     parser.add_argument("--fractions", default="", help="shares of the earlier cases: 0.25,0.5")
     parser.add_argument("--repeats", type=int, default=3, help="draws of each share")
+    parser.add_argument("--null-window", type=int, default=10, help="years of the strong null")
     args = parser.parse_args()
     fractions = [float(f) for f in args.fractions.split(",") if f]
 
@@ -123,12 +158,18 @@ def main() -> None:
         [g for g, k in zip(groups, later, strict=True) if k], majority,
     )  # fmt: skip
     truth = labels[later]
+    times = pd.to_numeric(frame[spec.time_field], errors="coerce").to_numpy(float)
+    null = recent_majority(times, labels, later, args.null_window, majority)
+    baselines = {"majority": np.full_like(truth, majority), f"last {args.null_window} years": null}
     rows = [
         ("global majority", f1_score(truth, np.full_like(truth, majority), average="macro"),
          accuracy_score(truth, np.full_like(truth, majority)), None, None, 0.0),
         (f"majority per {args.group}", f1_score(truth, by_group, average="macro"),
          accuracy_score(truth, by_group), None, None, 0.0),
+        (f"last {args.null_window} years' majority", f1_score(truth, null, average="macro"),
+         accuracy_score(truth, null), None, None, 0.0),
     ]  # fmt: skip
+    versus: list[tuple[str, str, str, Interval]] = []
     curve: list[tuple[str, float, float, float]] = []
     for text in args.variant or ["shipped:"]:
         name, params, model = parse_variant(text)
@@ -147,6 +188,9 @@ def main() -> None:
         error = macro_f1_standard_error(truth, decided)
         print(f"  {name}: {estimator.embedder_.model_id_} {params} ({seconds:.0f} s), "
               f"macro-F1 {report['macro_f1']:.3f} ± {error:.3f}")  # fmt: skip
+        for baseline, predicted in baselines.items():
+            for metric, found in paired_differences(truth, decided, predicted).items():
+                versus.append((name, baseline, metric, found))
         for fraction in fractions:
             scores = [
                 _fit_share(estimator, frame, labels, earlier, later, fraction, seed)
@@ -162,6 +206,10 @@ def main() -> None:
         noise_text = f"{noise:.3f}" if noise is not None else "-"
         print(f"{name:<28} {macro_f1:>9.3f} {accuracy:>9.3f} {ece_text:>7} {noise_text:>14} "
               f"{seconds:>12.0f}")  # fmt: skip
+    print("\ndifferences from the baselines (paired bootstrap 95% interval)")
+    for name, baseline, metric, (difference, low, high) in versus:
+        print(f"{name:<28} {'- ' + baseline:<18} {metric:<9} {difference:+.3f} "
+              f"[{low:+.3f}, {high:+.3f}]")  # fmt: skip
     if curve:
         print(f"\nlearning curve ({args.repeats} draws a share; 1.0 is the row above)")
         print(f"{'variant':<28} {'share':>6} {'cases':>6} {'macro-F1':>9} {'sd':>6}")

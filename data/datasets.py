@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from casecast.data.canonical import MANIFEST, prepared_folder, read_prepared, source_stamp
 from casecast.data.reading import ReadReport, check_classes, read_corpus
@@ -34,8 +35,8 @@ from casecast.data.spec import (
 __all__ = [  # what the pipelines import from here
     "DATASETS", "DatasetSpec", "GroupField", "english", "get_dataset", "known", "load_corpus",
     "load_corpus_with_report", "model_fields", "read_split", "reads_judges", "register",
-    "resolve", "shared_articles", "spec_path", "use_spec_file", "use_spec_text",
-    "value_names", "written_queries",
+    "resolve", "shared_articles", "spec_path", "track_record_params", "use_spec_file",
+    "use_spec_text", "value_names", "written_queries",
 ]  # fmt: skip
 SPECS_DIR = Path(__file__).parent / "specs"
 REGISTRY_FILE = "datasets.json"  # in the home: name -> spec path (`casecast data add`)
@@ -276,3 +277,32 @@ def model_fields(
     if reads_judges(spec, settings) and spec.judge_field is not None:
         categorical = (*categorical, spec.judge_field)
     return categorical, spec.numeric
+
+
+def track_record_params(spec: DatasetSpec, settings: DataSettings) -> dict[str, Any] | None:
+    """The spec's track records as the outcome model's ``track_record`` parameter: the
+    groups over the inputs this model reads (a judge's record only with judge features), the
+    votes file's path resolved; None when the spec keeps none."""
+    rule = spec.file.model.track_record
+    if rule is None:
+        return None
+    categorical, numeric = model_fields(spec, settings)
+    readable = set(categorical) | set(numeric)
+    keys = [key for key in rule.keys if set(key) <= readable]
+    params: dict[str, Any] = {
+        "keys": keys,
+        "window": rule.window,
+        "half_life": rule.half_life,
+        "shrinkage": rule.shrinkage,
+    }
+    panel = rule.panel
+    if panel is not None:
+        params["panel"] = {
+            "reader": panel.reader,
+            "path": str(resolve_path(panel.path, spec.folder, settings.resolved_data_dir())),
+            "seats": panel.seats,
+            "keys": [key for key in panel.keys if set(key) <= readable],
+            "label": panel.label,
+            "until": panel.until,
+        }
+    return params if keys or panel is not None else None

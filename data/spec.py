@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from casecast.data.thresholds import DriftRule, Gates, Strict
+from casecast.data.track_rules import TrackRecordRule
 
 LANGUAGES = ("kk", "ru", "en")
 NAME = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -214,6 +215,7 @@ class ModelRule(Strict):
     stemmer: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     allowed_outcomes: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+    track_record: TrackRecordRule | None = None
 
 
 class SpecFile(Strict):
@@ -282,11 +284,21 @@ class SpecFile(Strict):
             raise ValueError(f"judge {self.judge!r} is not among the inputs")
         if self.time_field not in self.inputs:
             raise ValueError(f"time_field {self.time_field!r} is not among the inputs")
+        record = self.model.track_record
+        if record is not None:
+            named = [f for key in record.keys for f in key]
+            if record.panel is not None:
+                named += [record.panel.seats, *(f for key in record.panel.keys for f in key)]
+            unknown = sorted(set(named) - set(self.inputs))
+            if unknown:
+                raise ValueError(f"track_record reads {unknown}, which are not inputs")
         for kind in self.model.allowed_outcomes.values():
             for classes in kind.values():
-                unknown = set(classes) - set(self.outcome.classes)
-                if unknown:
-                    raise ValueError(f"allowed_outcomes names unknown classes {sorted(unknown)}")
+                unknown_classes = set(classes) - set(self.outcome.classes)
+                if unknown_classes:
+                    raise ValueError(
+                        f"allowed_outcomes names unknown classes {sorted(unknown_classes)}"
+                    )
         return self
 
     def columns_read(self, derived: set[str]) -> set[str]:

@@ -13,6 +13,7 @@ shares. Figures, and the EM alternative that overshot: docs/decisions.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -87,3 +88,31 @@ def reweight(probabilities: np.ndarray, reference: np.ndarray, mix: np.ndarray) 
     """Bayes' rule: probabilities for the ``reference`` class mix, restated for ``mix``."""
     weighted = probabilities * (np.asarray(mix) / np.asarray(reference))
     return weighted / weighted.sum(axis=1, keepdims=True)
+
+
+def parse_class_mix(text: str, classes: Sequence[str]) -> np.ndarray:
+    """Shares written ``violation=0.66`` (or ``a=0.2,b=0.5,...``) in ``classes``' order;
+    classes left out share what remains equally. ``ValueError`` saying what is wrong."""
+    given: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        if not sep or name.strip() not in classes:
+            raise ValueError(f"class mix {text!r}: write class=share with classes {list(classes)}")
+        try:
+            share = float(value)
+        except ValueError:
+            raise ValueError(f"class mix {text!r}: {value!r} is not a share") from None
+        if not 0 < share < 1:
+            raise ValueError(f"class mix {text!r}: each share is between 0 and 1")
+        given[name.strip()] = share
+    rest = [c for c in classes if c not in given]
+    remaining = 1.0 - sum(given.values())
+    if (
+        not given
+        or remaining < -1e-9
+        or (rest and remaining <= 0)
+        or (not rest and abs(remaining) > 1e-6)
+    ):
+        raise ValueError(f"class mix {text!r}: the shares of {list(classes)} must sum to 1")
+    shares = np.array([given.get(c, remaining / max(len(rest), 1)) for c in classes])
+    return shares / shares.sum()

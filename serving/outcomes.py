@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +40,7 @@ from casecast.models.run_contract import (
 )
 from casecast.serving import schemas
 from casecast.serving.access import Principal
+from casecast.serving.class_mix import TRAINED, ClassMixPolicy, ServedMix, restate
 from casecast.serving.errors import InvalidInputError, NotFoundError
 from casecast.serving.limits import check_case_text
 from casecast.serving.metrics import ServiceMetrics
@@ -72,17 +73,22 @@ class Prediction:
     """An estimate as served: the model's answer, the structured fields it read, and each
     reason with the sentence a person reads."""
 
-    answer: OutcomeAnswer
+    answer: OutcomeAnswer  # at the mix answered for
     fields: dict[str, Any]
     reasons: list[tuple[Effect, str]]
+    model_probabilities: dict[str, float]  # as the model gave them (its calibration's mix)
+    mix: ServedMix | None = None
 
 
 class OutcomeService:
     """One data set's outcome model: the version its registry alias names, swapped in when
     the alias moves."""
 
-    def __init__(self, dataset: str, uri: str, spec: DatasetSpec) -> None:
+    def __init__(
+        self, dataset: str, uri: str, spec: DatasetSpec, mix: ClassMixPolicy | None = None
+    ) -> None:
         self.dataset, self.uri, self.spec = dataset, uri, spec
+        self.mix = mix or ClassMixPolicy(TRAINED, None)
         self.holder: Swappable[LoadedModel] = Swappable(
             dataset,
             "model",
@@ -117,13 +123,39 @@ class OutcomeService:
             pd.DataFrame([{TEXT_COLUMN: text, **read}]),
             params={"explain": explain, "top_k": top_k, "vectors": vectors},
         )
-        answer = read_answers(frame)[0]
+        given = read_answers(frame)[0]
+        answer, mix = self._at_mix(loaded, given)
         value_names = {name: grouping.values for name, grouping in spec.group_fields.items()}
+        # Effects are on the probability of the class the model decided (at its own mix).
         reasons = [
-            (r, reason_sentence(r, answer.label, spec.field_labels, value_names))
-            for r in answer.reasons
+            (r, reason_sentence(r, given.label, spec.field_labels, value_names))
+            for r in given.reasons
         ]
-        return Prediction(answer, read, reasons)
+        return Prediction(answer, read, reasons, given.probabilities, mix)
+
+    def _at_mix(
+        self, loaded: LoadedModel, answer: OutcomeAnswer
+    ) -> tuple[OutcomeAnswer, ServedMix | None]:
+        """The answer restated for the mix the service answers for, deciding the class
+        most probable there; the model's own probabilities kept (drift reads them)."""
+        estimator = getattr(loaded.model.unwrap_python_model(), "estimator", None)
+        mix = self.mix.mix(loaded.info.version, estimator) if estimator is not None else None
+        if estimator is None or mix is None or mix.source == "trained":
+            return answer, mix
+        trained = dict(
+            zip(
+                answer.probabilities, map(float, estimator.calibration_.reference_mix_), strict=True
+            )
+        )
+        shown = restate(answer.probabilities, trained, mix)
+        label = max(shown, key=shown.__getitem__)
+        articles = answer.articles
+        if label != answer.label:  # the articles follow the outcome decided at this mix
+            articles = estimator.articles_agree(list(articles), label)
+        restated = replace(
+            answer, label=label, probability=shown[label], probabilities=shown, articles=articles
+        )
+        return restated, mix
 
     def _stated(self, loaded: LoadedModel, text: str, language: str) -> dict[str, str]:
         """Fields a pasted decision's introduction states (the request's own win)."""
@@ -200,14 +232,22 @@ class Predictions:
                     "request_id": request_id,
                     "label": answer.label,
                     "probability": round(answer.probability, 6),
+                    "class_mix": None
+                    if prediction.mix is None
+                    else {
+                        "source": prediction.mix.source,
+                        "shares": {c: round(v, 6) for c, v in prediction.mix.shares.items()},
+                    },
                     "articles": [a.article for a in answer.articles if a.predicted],
                     "text_chars": len(body.text),
                     "fields": prediction.fields,
                 },
             )
         )
-        if observe:
-            self.oversight.observe(record, prediction.fields, answer.probabilities, answer.vector)
+        if observe:  # the model's own probabilities: what drift and the mix estimate read
+            self.oversight.observe(
+                record, prediction.fields, prediction.model_probabilities, answer.vector
+            )
         validated_from = loaded.info.params.get(VALIDATION_FROM_PARAM)
         group = group_record(loaded.card, prediction.fields, validated_from)
         self.metrics.predictions.labels(body.dataset, loaded.info.version, answer.label).inc()
@@ -232,6 +272,7 @@ class Predictions:
             model=schemas.ModelRef(
                 name=loaded.info.name, version=loaded.info.version, uri=service.uri
             ),
+            class_mix=mix_out(prediction.mix),
             track_record=loaded.track_record,
             group_record=group,
         )
@@ -277,6 +318,21 @@ class Predictions:
             )
             for info in list_versions(name)
         ]
+
+
+def mix_out(mix: ServedMix | None) -> schemas.ClassMixAnswered | None:
+    if mix is None:
+        return None
+    return schemas.ClassMixAnswered(
+        shares=[
+            schemas.ClassProbability(label=c, probability=round(p, 6))
+            for c, p in mix.shares.items()
+        ],
+        source=mix.source,
+        cases=mix.cases,
+        error=None if mix.error is None else round(mix.error, 4),
+        note=mix.note,
+    )
 
 
 def reason_out(effect: Effect, sentence: str) -> schemas.Reason:

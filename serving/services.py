@@ -29,6 +29,7 @@ from casecast.models.registry import (
     registered_model_name,
 )
 from casecast.models.run_contract import INDEX_VERSION_TAG
+from casecast.serving.class_mix import TRAINED, ClassMixPolicy
 from casecast.serving.documents import DocumentReader
 from casecast.serving.errors import NotFoundError
 from casecast.serving.metrics import ServiceMetrics
@@ -86,11 +87,21 @@ class Services:
                 log.error("%s", error)
                 continue
             uri = alias_uri(registered_model_name(dataset, spec.task), self.settings.model_alias)
-            self.models[dataset] = OutcomeService(dataset, uri, spec)
+            self.models[dataset] = OutcomeService(dataset, uri, spec, self._mix_policy(dataset))
             self.indexes[dataset] = PrecedentService(dataset, self.settings.index_dir)
             self.models[dataset].holder.load()
             self.indexes[dataset].holder.load()
         self.metrics.show_versions(self._served_versions())
+
+    def _mix_policy(self, dataset: str) -> ClassMixPolicy:
+        settings = self.settings
+        store = self.oversight.observations
+        return ClassMixPolicy(
+            settings.class_mix.get(dataset, TRAINED),
+            lambda version, n: store.latest_probabilities(dataset, version, n),
+            window=settings.class_mix_window,
+            min_cases=settings.class_mix_min_cases,
+        )
 
     def health(self) -> HealthResponse:
         """Whether each data set's model and index are loaded, and whether they belong

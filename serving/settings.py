@@ -28,6 +28,19 @@ class ServingSettings(CasecastSettings):
         description="record each prediction's fields, probabilities and text embedding (no "
         "text) in the oversight database, for `casecast drift`",
     )
+    class_mix: dict[str, str] = Field(
+        default_factory=dict,
+        description="per data set, the class mix probabilities answer for (JSON): "
+        '"trained" (the calibration\'s, default), "estimated" (from the latest '
+        "class_mix_window predictions' decisions, no labels) or shares such as "
+        '"violation=0.66"; the decision is the class most probable at that mix',
+    )
+    class_mix_window: int = Field(
+        default=500, ge=10, description="recent predictions an estimated class mix reads"
+    )
+    class_mix_min_cases: int = Field(
+        default=100, ge=10, description="fewest recent predictions a mix is estimated from"
+    )
     max_text_chars: int = Field(
         default=200_000, ge=1, description="longest accepted case text; longer gets 413"
     )

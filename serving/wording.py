@@ -23,6 +23,11 @@ def reason_sentence(
     effect = reason.effect
     points = f"by {abs(effect) * 100:.1f} points"
     shown = f"'{label}'"
+    if isinstance(reason, FieldEffect) and reason.field.startswith(RECORD_PREFIXES):
+        return (
+            f"{record_subject(reason.field, field_labels)} ({reason.value}) {_moves(effect)} "
+            f"the estimated probability of {shown} {points}, against the average of past cases."
+        )
     if isinstance(reason, FieldEffect):
         field = reason.field
         name = field_labels.get(field, field.replace("_", " ").capitalize())
@@ -39,6 +44,27 @@ def reason_sentence(
         where = f"Paragraph {first}" if first == last else f"Paragraphs {first}–{last}"
         plural = first != last
     return f"{where} {_moves(effect, plural)} the estimated probability of {shown} {points}."
+
+
+RECORD_PREFIXES = ("record:", "panel:")
+
+
+def record_subject(field: str, field_labels: Mapping[str, str]) -> str:
+    """Whose earlier decisions a record reason speaks of: ``record:respondent`` is "The
+    earlier record of cases with the same respondent state", ``panel:court`` "The sitting
+    members' earlier votes"."""
+    kind, _, group = field.partition(":")
+    labels = [field_labels.get(f, f) for f in group.split("+") if group != "court"]
+    # "Respondent state" reads "respondent state" mid-sentence; "SCDB issueArea" stays.
+    names = [n[:1].lower() + n[1:] if n[1:2].islower() else n for n in labels]
+    same = f" in cases with the same {' and '.join(names)}" if names else ""
+    if kind == "panel":
+        return f"The sitting members' earlier votes{same}"
+    return (
+        f"The earlier record of cases with the same {' and '.join(names)}"
+        if names
+        else ("The court's earlier record")
+    )
 
 
 def _moves(effect: float, plural: bool = False) -> str:

@@ -12,6 +12,7 @@ import pandas as pd
 from casecast.data.datasets import (
     DatasetSpec,
     model_fields,
+    track_record_params,
 )
 from casecast.data.schema import Corpus
 from casecast.features.embedding import SentenceEmbedder
@@ -52,6 +53,7 @@ def make_estimator(
         language=spec.language,
         stemmer=spec.stemmer,
         allowed_outcomes=spec.allowed_outcomes or None,
+        track_record=track_record_params(spec, settings),
     )
     return estimator.set_params(**{**spec.model_params, **(params or {})})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -95,6 +95,22 @@ class ArticleHeads(BaseEstimator):
         return NBLogisticRegression(
             C=self.C, naive_bayes=False, class_weight=None, random_state=self.random_state
         )
+
+
+def agree_with_verdict(
+    estimates: Sequence[ArticleEstimate], violation: bool
+) -> list[ArticleEstimate]:
+    """One answer, not two that contradict each other: a case decided as a violation names
+    at least its most probable article (a violation judgment always names one), and a case
+    decided as none names no article; every article keeps its probability."""
+    if not estimates:
+        return list(estimates)
+    if not violation:
+        return [replace(e, predicted=False) for e in estimates]
+    if any(e.predicted for e in estimates):
+        return list(estimates)
+    likeliest = max(estimates, key=lambda e: e.probability)
+    return [replace(e, predicted=e is likeliest) for e in estimates]
 
 
 def best_f1_threshold(truth: np.ndarray, scores: np.ndarray) -> float:

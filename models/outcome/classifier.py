@@ -26,7 +26,7 @@ from casecast.features.embedding import SentenceEmbedder
 from casecast.features.pooling import pool
 from casecast.models.class_mix import ClassMix
 from casecast.models.outcome.allowed import AllowedOutcomes
-from casecast.models.outcome.articles import ArticleEstimate, ArticleHeads
+from casecast.models.outcome.articles import ArticleEstimate, ArticleHeads, agree_with_verdict
 from casecast.models.outcome.calibration import TemperatureCalibrator, latest_holdout, time_order
 from casecast.models.outcome.cases import CasePreparer, PreparedCases, input_frame
 from casecast.models.outcome.explain import Effect, OcclusionExplainer
@@ -61,7 +61,10 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
     ``tree_features`` (0 = no trees), ``tree_estimators`` and further LightGBM settings in
     ``tree_params``; ``article_C`` for the article heads. ``allowed_outcomes`` ({field:
     {value: classes}}) names the classes the law allows a case with that value (a kind of
-    proceeding); the others get no probability. ``n_jobs`` workers fit side by side.
+    proceeding); the others get no probability. ``track_record`` ({keys, window, half_life,
+    shrinkage, panel}) adds the outcome rates of earlier decisions per group of cases and, with
+    ``panel`` ({reader, path, seats, keys}), the bench members' earlier votes, as fields
+    (``casecast.features.track_record``). ``n_jobs`` workers fit side by side.
     """
 
     def __init__(
@@ -92,6 +95,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         n_folds: int = 5,
         calibration_fraction: float = 0.2,
         allowed_outcomes: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+        track_record: Mapping[str, Any] | None = None,
         random_state: int = 0,
         n_jobs: int = 2,
     ) -> None:
@@ -121,6 +125,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         self.n_folds = n_folds
         self.calibration_fraction = calibration_fraction
         self.allowed_outcomes = allowed_outcomes
+        self.track_record = track_record
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -150,9 +155,11 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             paragraph_max_features=self.paragraph_tfidf_max_features,
             char_features=self.char_features,
             stemmer=self.stemmer,
+            track_record=self.track_record,
+            time_column=self.time_column,
             n_jobs=self.n_jobs,
         )
-        matrices = self.features_.fit_transform(cases)
+        matrices = self.features_.fit_transform(cases, labels, self._panel_votes())
         self.allowed_outcomes_ = AllowedOutcomes.from_rules(
             self.allowed_outcomes or {}, self.features_, self.classes_
         )
@@ -177,10 +184,14 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             warnings.filterwarnings("ignore", message=".*least populated class.*")
             self._fit_stack_and_calibration(matrices, target, cases.inputs)
             self.articles_ = None
+            self.article_class_ = None
             if articles is not None:
                 self.articles_ = ArticleHeads(
                     C=self.article_C, random_state=self.random_state, n_jobs=self.n_jobs
                 ).fit(matrices.text, articles, self.stack_.folds)
+                # The outcome of the cases that name articles (ECHR: violation).
+                named = [label for label, found in zip(labels, articles, strict=True) if found]
+                self.article_class_ = max(set(named), key=named.count) if named else None
         self.n_features_in_ = frame.shape[1]
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.format_version_ = FORMAT_VERSION
@@ -222,6 +233,23 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             decisions=decisions,
         )
 
+    def _panel_votes(self) -> pd.DataFrame | None:
+        panel = (self.track_record or {}).get("panel")
+        if not panel:
+            return None
+        from casecast.data.votes import read_votes
+
+        return read_votes(panel["reader"], panel["path"])
+
+    def add_decisions(
+        self, X: pd.DataFrame, y: Sequence[Any] | np.ndarray
+    ) -> CaseOutcomeClassifier:
+        """Newer labelled decisions into the track records: later cases' record features
+        count them (a case's own time and later ones never); nothing is refitted."""
+        check_is_fitted(self, "stack_")
+        self.features_.add_decisions(self._frame(X), np.asarray(y))
+        return self
+
     # -- inference --------------------------------------------------------------------------
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
@@ -245,10 +273,19 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         reasons = None
         if explain:
             explainer = OcclusionExplainer(
-                self.features_, self._proba, (*self.categorical, *self.numeric)
+                self.features_,
+                self._proba,
+                (*self.categorical, *self.numeric),
+                [str(c) for c in self.classes_],
             )
             reasons = [explainer.explain(cases, i, proba[i], top_k) for i in range(len(proba))]
-        articles = self.articles_.predict(matrices.text) if self.articles_ else None
+        articles = None
+        if self.articles_:
+            decided = self.classes_[proba.argmax(axis=1)]
+            articles = [
+                self.articles_agree(row, label)
+                for row, label in zip(self.articles_.predict(matrices.text), decided, strict=True)
+            ]
         case_vectors = pool(cases.vectors, cases.dimension, ("mean",)) if vectors else None
         return OutcomeDetails(proba, reasons, articles, case_vectors)
 
@@ -270,6 +307,13 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         """
         preparer = getattr(self, "preparer_", None) or self._preparer().fit()
         return preparer.transform(self._frame(X), progress, on_total)
+
+    def articles_agree(self, estimates: list[ArticleEstimate], label: Any) -> list[ArticleEstimate]:
+        """A case's article estimates made to agree with the outcome decided for it."""
+        article_class = getattr(self, "article_class_", None)
+        if article_class is None:
+            return estimates
+        return agree_with_verdict(estimates, str(label) == str(article_class))
 
     @property
     def embedder_(self) -> SentenceEmbedder:
@@ -334,7 +378,18 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _frame(self, X: Any) -> pd.DataFrame:
-        return input_frame(X, self.categorical, self.numeric)
+        # Fields a record is kept by are read even where no learner reads them as such.
+        categorical = (*self.categorical, *self._record_fields())
+        return input_frame(X, categorical, self.numeric)
+
+    def _record_fields(self) -> list[str]:
+        rule = self.track_record or {}
+        panel = rule.get("panel") or {}
+        named = [f for key in [*rule.get("keys", []), *panel.get("keys", [])] for f in key]
+        if panel.get("seats"):
+            named.append(panel["seats"])
+        known = {*self.categorical, *self.numeric}
+        return sorted({f for f in named if f not in known})
 
     @property
     def _balanced(self) -> bool:

@@ -97,7 +97,8 @@ class OcclusionExplainer:
     """Effects of an input's pieces on a fitted model's predicted class.
 
     ``features`` turns prepared cases into matrices, ``proba`` matrices into probabilities
-    (the fitted model's own steps); ``fields`` are the structured inputs.
+    (the fitted model's own steps); ``fields`` are the structured inputs, ``classes`` the
+    model's (naming the outcome a record counts).
     """
 
     def __init__(
@@ -105,10 +106,12 @@ class OcclusionExplainer:
         features: CaseFeatures,
         proba: Callable[[CaseMatrices], np.ndarray],
         fields: Sequence[str],
+        classes: Sequence[Any] = (),
     ) -> None:
         self.features = features
         self.proba = proba
         self.fields = tuple(fields)
+        self.classes = tuple(classes)
 
     def explain(self, cases: PreparedCases, i: int, base: np.ndarray, top_k: int) -> list[Effect]:
         """The ``top_k`` strongest passages, then the ``top_k`` strongest fields, of case ``i``
@@ -125,6 +128,12 @@ class OcclusionExplainer:
             vectors.append(cases.vectors[i])
             rows.append(row.copy())
             rows[-1][column] = None
+        # A record (of earlier decisions) is set to the average training case's, as a field.
+        records = self.features.record_groups()
+        for _ in records:
+            variants.append(cases.paragraphs[i])
+            vectors.append(cases.vectors[i])
+            rows.append(row)
         if not variants:
             return []
         occluded = PreparedCases(
@@ -139,6 +148,8 @@ class OcclusionExplainer:
         reference = self.features.structured_mean_
         for position, column in enumerate(fields, start=len(units)):
             columns = self.features.field_columns(column)
+            matrices.structured[position, columns] = reference[columns]
+        for position, (_, columns) in enumerate(records, start=len(units) + len(fields)):
             matrices.structured[position, columns] = reference[columns]
         effects = base[predicted] - self.proba(matrices)[:, predicted]
         passages = [
@@ -155,7 +166,14 @@ class OcclusionExplainer:
         passages.sort(key=lambda p: -abs(round(p.effect, 4)))
         field_effects = [
             FieldEffect(column, _plain(row[column]), float(effect))
-            for column, effect in zip(fields, effects[len(units) :], strict=True)
+            for column, effect in zip(
+                fields, effects[len(units) : len(units) + len(fields)], strict=True
+            )
+        ]
+        described = self.features.describe_records(row, predicted, self.classes) if records else {}
+        field_effects += [
+            FieldEffect(name, described.get(name, ""), float(effect))
+            for (name, _), effect in zip(records, effects[len(units) + len(fields) :], strict=True)
         ]
         field_effects.sort(key=lambda f: -abs(round(f.effect, 4)))
         return [*passages[:top_k], *field_effects[:top_k]]

@@ -1,12 +1,13 @@
 """Prepared cases to the matrices every learner reads: one fitted transformer for all of them.
 
 Word TF-IDF of each whole text and of each paragraph, character n-gram TF-IDF, pooled passage
-vectors, and a structured block (scaled numbers, text lengths, one-hot categories).
+vectors, and a structured block (scaled numbers, text lengths, scaled track records of
+earlier decisions, one-hot categories).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 from casecast.features.pooling import pool
 from casecast.features.tabular import DelimitedOneHotEncoder
 from casecast.features.text import CharNgramTfidf, legal_tfidf
+from casecast.features.track_record import PanelRecord, TrackRecord
 from casecast.models.outcome.cases import PreparedCases
 
 POOLINGS = ("mean", "max")
@@ -60,7 +62,10 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
     """Fit the vectorisers, scalers and encoders on prepared cases; transform to matrices.
 
     ``char_features=0`` leaves the character n-grams out; ``stemmer`` (a Snowball algorithm)
-    stems the words of the word n-grams. ``n_jobs`` processes fit the
+    stems the words of the word n-grams. ``track_record`` ({keys, window, half_life,
+    shrinkage}) keeps the records of earlier decisions per group of cases, from the fitted
+    cases' outcomes, ordered by ``time_column``; ``panel_votes`` (given to ``fit``) adds the
+    bench's records by ``track_record["panel"]`` ({seats, keys}). ``n_jobs`` processes fit the
     vectorisers side by side (tokenising holds the GIL, so threads would not).
     """
 
@@ -73,9 +78,13 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         char_features: int = 200_000,
         min_category_cases: int = 5,
         stemmer: str | None = None,
+        track_record: Mapping[str, Any] | None = None,
+        time_column: str | None = "year",
         n_jobs: int = 2,
     ) -> None:
         self.stemmer = stemmer
+        self.track_record = track_record
+        self.time_column = time_column
         self.categorical = categorical
         self.numeric = numeric
         self.text_max_features = text_max_features
@@ -84,12 +93,21 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         self.min_category_cases = min_category_cases
         self.n_jobs = n_jobs
 
-    def fit(self, cases: PreparedCases, y: Any = None) -> CaseFeatures:
-        self.fit_transform(cases)
+    def fit(
+        self, cases: PreparedCases, y: Any = None, panel_votes: pd.DataFrame | None = None
+    ) -> CaseFeatures:
+        self.fit_transform(cases, y, panel_votes)
         return self
 
-    def fit_transform(self, cases: PreparedCases, y: Any = None, **_: Any) -> CaseMatrices:
-        """Fit on ``cases`` and return their matrices, vectorising each text once."""
+    def fit_transform(
+        self,
+        cases: PreparedCases,
+        y: Any = None,
+        panel_votes: pd.DataFrame | None = None,
+        **_: Any,
+    ) -> CaseMatrices:
+        """Fit on ``cases`` (with outcomes ``y`` for the track records) and return their
+        matrices, vectorising each text once."""
         texts = cases.texts()
         flat = [p for case in cases.paragraphs for p in case]
         min_df = min(3, len(texts))
@@ -124,6 +142,7 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
             numeric
         )
         self.numeric_scaler_ = StandardScaler().fit(self.numeric_imputer_.transform(numeric))
+        self._fit_records(cases, y, panel_votes)
         matrices = self.transform(cases, text_matrix, paragraph_matrix, char_matrix)
         # The average training case's fields: what a field's effect is measured against.
         self.structured_mean_ = matrices.structured.mean(axis=0)
@@ -155,10 +174,10 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         embeddings = self.embedding_scaler_.transform(self._pooled(cases))
         numeric = self.numeric_imputer_.transform(self._numeric_frame(cases))
         categorical = self.categorical_encoder_.transform(cases.inputs[list(self.categorical)])
-        # Scaled numbers and raw one-hot columns (scaling a rare category to unit variance
-        # would give it the weight of a common one).
+        # Scaled numbers and records, raw one-hot columns (scaling a rare category to unit
+        # variance would give it the weight of a common one).
         structured = np.hstack(
-            [self.numeric_scaler_.transform(numeric), categorical.toarray()]
+            [self.numeric_scaler_.transform(numeric), self._records(cases), categorical.toarray()]
         ).astype(np.float64)
         return CaseMatrices(
             text=sparse.csr_matrix(text),
@@ -170,10 +189,100 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         )
 
     def structured_names(self) -> list[str]:
-        """The structured block's columns: scaled numbers, text lengths, one-hot categories."""
+        """The structured block's columns: scaled numbers, text lengths, track records,
+        one-hot categories."""
         check_is_fitted(self, "categorical_encoder_")
         names = [*self.numeric, "log_paragraphs", "log_characters"]
+        for record in self.record_models():
+            names += list(record.get_feature_names_out())
         return names + list(self.categorical_encoder_.get_feature_names_out())
+
+    # -- track records ----------------------------------------------------------------------
+
+    def record_models(self) -> list[TrackRecord | PanelRecord]:
+        """The fitted records (groups', then the bench's), in their columns' order."""
+        found = (getattr(self, "track_record_", None), getattr(self, "panel_record_", None))
+        return [record for record in found if record is not None]
+
+    def record_groups(self) -> list[tuple[str, np.ndarray]]:
+        """Each kind of record's name (``record:respondent``, ``panel:issueArea``) and its
+        columns' positions in the structured block."""
+        names = self.structured_names()
+        groups: list[tuple[str, np.ndarray]] = []
+        for record in self.record_models():
+            for fields in record.groups_:
+                prefix = f"{'panel' if isinstance(record, PanelRecord) else 'record'}:"
+                name = prefix + ("+".join(fields) or "court")
+                columns = np.flatnonzero([n.startswith((name + "=", name + ":")) for n in names])
+                groups.append((name, columns))
+        return groups
+
+    def describe_records(
+        self, row: pd.Series, predicted: int, classes: Sequence[Any] = ()
+    ) -> dict[str, str]:
+        """What each record says of one case, as its reason shows it: the predicted class's
+        rate among the group's earlier decisions (shrunk for few), how many and which years;
+        for the bench, each member's rate of voting for the positive outcome."""
+        described: dict[str, str] = {}
+        time = pd.to_numeric(pd.Series([row.get(self.time_column or "year")]), errors="coerce")
+        when = float(time.iloc[0])
+        group = getattr(self, "track_record_", None)
+        if group is not None:
+            label = group.classes_[predicted]
+            for position, fields in enumerate(group.groups_):
+                value = group.record(position, [row.get(f) for f in fields], when)
+                years = f", {value.first:.0f}–{value.last:.0f}" if value.first is not None else ""
+                described["record:" + ("+".join(fields) or "court")] = (
+                    f"{label} in {value.rates[predicted]:.0%} of {value.cases} earlier "
+                    f"decisions{years}"
+                )
+        panel = getattr(self, "panel_record_", None)
+        if panel is not None:
+            for position, fields in enumerate(panel.groups_):
+                rates = panel.member_rates(position, row)
+                shown = ", ".join(
+                    f"{member} {value.rates[1]:.0%}"
+                    for member, value in sorted(rates.items(), key=lambda m: m[1].rates[1])
+                )
+                positive = classes[-1] if len(classes) else "the positive outcome"
+                described["panel:" + ("+".join(fields) or "court")] = (
+                    f"earlier votes for {positive}: {shown}"
+                )
+        return described
+
+    def add_decisions(self, inputs: pd.DataFrame, y: Sequence[Any] | np.ndarray) -> None:
+        """Newer labelled decisions into the groups' records (features of later cases only)."""
+        check_is_fitted(self, "categorical_encoder_")
+        record = getattr(self, "track_record_", None)
+        if record is not None:
+            record.add(inputs, y)
+
+    def _fit_records(self, cases: PreparedCases, y: Any, panel_votes: pd.DataFrame | None) -> None:
+        rule = dict(self.track_record or {})
+        time = self.time_column or "year"
+        common = {k: rule[k] for k in ("window", "half_life", "shrinkage") if k in rule}
+        self.track_record_ = None
+        if rule.get("keys") and y is not None:
+            self.track_record_ = TrackRecord(keys=rule["keys"], time_column=time, **common).fit(
+                cases.inputs, np.asarray(y)
+            )
+        self.panel_record_ = None
+        panel = rule.get("panel")
+        if panel and panel_votes is not None:
+            votes = panel_votes.assign(**{time: panel_votes["time"]})
+            self.panel_record_ = PanelRecord(
+                keys=panel.get("keys", [[]]), seat_column=panel["seats"], time_column=time, **common
+            ).fit(votes)
+        parts = [r.transform(cases.inputs) for r in self.record_models()]
+        fitted = np.hstack(parts) if parts else np.zeros((len(cases), 0))
+        self.record_scaler_ = StandardScaler().fit(fitted) if parts else None
+
+    def _records(self, cases: PreparedCases) -> np.ndarray:
+        records = self.record_models()
+        scaler = getattr(self, "record_scaler_", None)
+        if not records or scaler is None:
+            return np.zeros((len(cases), 0))
+        return scaler.transform(np.hstack([r.transform(cases.inputs) for r in records]))
 
     def field_columns(self, field: str) -> np.ndarray:
         """Positions of one input field's columns in the structured block."""

@@ -70,6 +70,24 @@ class ObservationStore:
         with self.engine.begin() as connection:
             connection.execute(insert(observations).values(**row))
 
+    def latest_probabilities(
+        self, dataset: str, model_version: str, limit: int
+    ) -> list[dict[str, float]]:
+        """The probabilities (as the model gave them) of a model version's latest ``limit``
+        predictions on a data set: what an estimated class mix reads."""
+        query = (
+            select(observations.c.probabilities)
+            .where(
+                observations.c.dataset == dataset,
+                observations.c.model_version == str(model_version),
+            )
+            .order_by(observations.c.ts.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).scalars().all()
+        return [json.loads(row) for row in rows]
+
     def since(self, dataset: str, since: datetime) -> list[Observation]:
         """The data set's observations from ``since`` on, oldest first."""
         query = (

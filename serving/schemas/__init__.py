@@ -41,6 +41,7 @@ from casecast.serving.schemas.precedents import (
 )
 from casecast.serving.schemas.predictions import (
     ArticleProbability,
+    ClassMixAnswered,
     ClassProbability,
     GroupRecord,
     ModelRef,
@@ -65,6 +66,7 @@ __all__ = [
     "CardScores",
     "CaseFields",
     "CaseResponse",
+    "ClassMixAnswered",
     "ClassProbability",
     "ComponentChange",
     "ComponentHealth",

@@ -116,6 +116,20 @@ class GroupRecord(BaseModel):
     summary: str = Field(description="the same in one or two sentences")
 
 
+class ClassMixAnswered(BaseModel):
+    """The class mix the probabilities answer for (later years come in other mixes than
+    the training years')."""
+
+    shares: list[ClassProbability] = Field(description="each class's share in that mix")
+    source: Literal["trained", "set", "estimated"] = Field(
+        description="the model's calibration mix, one a data scientist set, or one estimated "
+        "from the service's recent predictions (no labels)"
+    )
+    cases: int | None = Field(default=None, description="recent predictions it was estimated from")
+    error: float | None = Field(default=None, description="the estimate's largest standard error")
+    note: str = Field(default="", description="why the trained mix stands where another was asked")
+
+
 class PredictResponse(BaseModel):
     request_id: str
     record_id: str = Field(
@@ -137,6 +151,11 @@ class PredictResponse(BaseModel):
         description="per-article violation estimates, for data sets with an article model",
     )
     model: ModelRef
+    class_mix: ClassMixAnswered | None = Field(
+        default=None,
+        description="the class mix the probabilities (and the decision) answer for; null for "
+        "a model with no calibration mix",
+    )
     track_record: TrackRecord | None = Field(
         default=None, description="the model's temporal validation; null when its run has none"
     )

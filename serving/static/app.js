@@ -382,11 +382,20 @@ function articleLine(answer) {
   return el('p', {}, `${t('result.articles')}: `, likely.join(', ') || t('result.none_likely'));
 }
 
+function mixLine(mix) {
+  // Which class mix the probabilities answer for (later years come in other mixes).
+  if (!mix) return null;
+  const shares = mix.shares.map((s) => `${outcome(s.label)} ${percent.format(s.probability)}`).join(', ');
+  const cases = mix.cases == null ? '' : integer.format(mix.cases);
+  return el('p', { id: 'class-mix', class: 'mix' }, t(`result.mix_${mix.source}`, { shares, cases }));
+}
+
 function renderPrediction(answer, model, text, fields) {
   const spread = uncertainty(answer, model);
   return el('article', { class: 'result' },
     el('h2', { id: 'result-heading', tabindex: '-1' }, `${t('result.heading')}: ${outcome(answer.label)} (${percent.format(answer.probability)})`),
     probabilityBars(answer, spread),
+    mixLine(answer.class_mix),
     trackSentence(answer.track_record),
     groupSentences(answer.group_record, answer.fields),
     readFieldsLine(answer, model, fields),

@@ -71,6 +71,8 @@ validation_from: 2021
 relevance: {rule: same_field, field: claim}
 page:
   filters: [court, year, outcome]
+model:
+  track_record: {keys: [[court], [claim]], window: 5, half_life: 2}
 """
 
 

@@ -99,6 +99,7 @@ SPEC_ERRORS = [
     ("masks: []", "masks: ['(unclosed']", "masks", "does not compile"),
     ("  claim: {label:", "  claim: {column: claim_type, label:", "inputs.claim", "not in"),
     ("post_decision: [panel]", "post_decision: [panel, amount]", "", "which the decision states"),
+    ("keys: [[court], [claim]]", "keys: [[court], [panel]]", "", "track_record reads ['panel']"),
 ]  # fmt: skip
 
 

@@ -3,7 +3,13 @@
 import numpy as np
 from scipy import sparse
 
-from casecast.models.outcome.articles import ArticleHeads, article_order, best_f1_threshold
+from casecast.models.outcome.articles import (
+    ArticleEstimate,
+    ArticleHeads,
+    agree_with_verdict,
+    article_order,
+    best_f1_threshold,
+)
 from casecast.models.outcome.stack import StackedCaseClassifier
 
 
@@ -31,3 +37,14 @@ def test_heads_are_fitted_only_for_articles_with_enough_cases():
     assert len(answers) == 120 and all(len(a) == 1 for a in answers)
     called = np.array([a[0].predicted for a in answers])
     assert (called == word).mean() > 0.9
+
+
+def test_articles_agree_with_the_verdict():
+    estimates = [ArticleEstimate("3", 0.2, False), ArticleEstimate("6", 0.4, False)]
+    named = agree_with_verdict(estimates, violation=True)
+    assert [e.article for e in named if e.predicted] == ["6"]  # the likeliest, though below
+    assert [e.probability for e in named] == [0.2, 0.4]  # how sure each is, unchanged
+    called = [ArticleEstimate("3", 0.9, True), ArticleEstimate("6", 0.4, False)]
+    assert agree_with_verdict(called, violation=True) == called
+    assert not any(e.predicted for e in agree_with_verdict(called, violation=False))
+    assert agree_with_verdict([], violation=True) == []

@@ -106,13 +106,23 @@ def test_article_heads_give_a_probability_and_a_call_per_article(fitted, frame_a
     assert "6" in fitted.article_labels == heads.labels_
     # The heads have a penalty of their own, weaker than the text learner's.
     assert {head.C for head in heads.models_} == {fitted.article_C} != {fitted.text_C}
-    answers = fitted.predict_details(frame[120:125]).articles
-    assert answers is not None and len(answers) == 5
-    for answer in answers:
+    details = fitted.predict_details(frame[120:160])
+    answers = details.articles
+    assert answers is not None and len(answers) == 40
+    decided = fitted.classes_[details.probabilities.argmax(axis=1)]
+    assert fitted.article_class_ == "violation" and {"violation", "no_violation"} <= set(decided)
+    for answer, label in zip(answers, decided, strict=True):
         assert [a.article for a in answer] == heads.labels_
-        for a, threshold in zip(answer, heads.thresholds_, strict=True):
-            assert 0 <= a.probability <= 1
-            assert a.predicted == (a.probability >= threshold)
+        over = [a.probability >= t for a, t in zip(answer, heads.thresholds_, strict=True)]
+        assert all(0 <= a.probability <= 1 for a in answer)
+        called = [a.predicted for a in answer]
+        if label == "no_violation":  # the answer agrees with its verdict: no article
+            assert not any(called)
+        elif any(over):
+            assert called == over
+        else:  # a violation names at least its likeliest article
+            likeliest = max(range(len(answer)), key=lambda i: answer[i].probability)
+            assert called == [i == likeliest for i in range(len(answer))]
 
 
 def test_leaking_and_outcome_fields_never_change_a_prediction(fitted, raw_cases):
@@ -303,3 +313,33 @@ def test_a_text_of_one_short_passage_is_estimated_and_explained(fitted, text):
     details = fitted.predict_details(pd.DataFrame({"text": [text]}), explain=True)
     assert np.isclose(details.probabilities.sum(), 1) and details.reasons is not None
     assert all(abs(r.effect) <= 1 for r in details.reasons[0])
+
+
+def test_track_records_are_fields_with_reasons_and_count_newer_decisions_for_later_cases(
+    fitted, frame_and_labels, raw_cases
+):
+    frame, labels = frame_and_labels
+    record = {"keys": [["respondent"]], "window": 10, "half_life": 3, "shrinkage": 10}
+    estimator = clone(fitted).set_params(track_record=record).fit(frame[:120], labels[:120])
+    names = list(estimator.get_feature_names_out())
+    assert "record:respondent=violation" in names and "record:respondent:log_cases" in names
+    case = frame.iloc[[130]].reset_index(drop=True)
+    reasons = estimator.explain(case, top_k=10)[0]
+    found = [r for r in reasons if isinstance(r, FieldEffect) and r.field == "record:respondent"]
+    assert len(found) == 1 and "earlier decisions" in str(found[0].value)
+
+    # Newer labelled decisions of the same state reach later cases only.
+    state = frame["respondent"][:120].value_counts().index[0]
+    latest = int(frame["year"].max())
+    newer = frame[120:160].assign(respondent=state, year=latest + 1)
+    later, same_year = (case.assign(respondent=state, year=y) for y in (latest + 2, latest + 1))
+    columns = [n.startswith("record:") for n in names[-len(estimator.features_.structured_mean_) :]]
+
+    def records(c: pd.DataFrame) -> np.ndarray:
+        return estimator.features_.transform(estimator.prepare(c)).structured[0, columns]
+
+    before = [records(c) for c in (later, same_year)]
+    estimator.add_decisions(newer, np.full(len(newer), "violation"))
+    after = [records(c) for c in (later, same_year)]
+    assert after[0][0] > before[0][0] and after[0][1] > before[0][1]  # a higher rate, more cases
+    np.testing.assert_array_equal(after[1], before[1])
