@@ -186,6 +186,9 @@ def model_card(
     }
     if excluded:
         about["outcomes the law rules out"] = excluded
+    records = track_records_read(estimator)
+    if records:
+        about["track records (earlier decisions only)"] = records
     keys = ("n", "macro_f1", "accuracy", "roc_auc", "brier", "ece", "ece_if_calibrated",
             "majority_class", "majority_macro_f1", "majority_accuracy")  # fmt: skip
     scores = {k: report[k] for k in keys}
@@ -208,6 +211,25 @@ def model_card(
     )
     markdown = render_card(title, about, report, groups, reliability_png, spec.positive_class)
     return CardOutput(markdown, card)
+
+
+def track_records_read(estimator: CaseOutcomeClassifier) -> str:
+    """The records of earlier decisions the model reads, in words ("" if none)."""
+    rule = estimator.track_record or {}
+    parts = []
+    if rule.get("keys"):
+        groups = ", ".join(" and ".join(key) or "the whole court" for key in rule["keys"])
+        parts.append(
+            f"outcome rates of earlier decisions per {groups} (over {rule.get('window', 10):g} "
+            f"years, half-weight after {rule.get('half_life', 4):g})"
+        )
+    panel = rule.get("panel")
+    if panel:
+        until = (
+            f"; votes up to {panel['until']}: later cases use those" if panel.get("until") else ""
+        )
+        parts.append(f"{panel.get('label', 'the bench')}'s earlier votes{until}")
+    return "; ".join(parts)
 
 
 def ruled_out(estimator: CaseOutcomeClassifier) -> str:
