@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import re
 import time
 from collections import Counter
 from typing import Any
@@ -44,15 +43,27 @@ from casecast.models.settings import CasecastSettings
 from casecast.training.fitting import make_estimator, temporal_split
 from casecast.training.metrics import classification_report
 
-# Commas between assignments, not inside a JSON list: categorical=["proceeding","charge"].
-_TOP_LEVEL_COMMA = re.compile(r",(?![^\[]*\])")
+
+def _assignments(text: str) -> list[str]:
+    """Split at commas between assignments, not inside a JSON value:
+    categorical=["proceeding","charge"],track_record={"keys":[["charge"]],"window":5}."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += char in "[{"
+        depth -= char in "]}"
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [*parts, current]
 
 
 def parse_variant(text: str) -> tuple[str, dict[str, Any], str | None]:
     name, _, assignments = text.partition(":")
     params: dict[str, Any] = {}
     model = None
-    for item in filter(None, _TOP_LEVEL_COMMA.split(assignments)):
+    for item in filter(None, _assignments(assignments)):
         key, _, raw = item.partition("=")
         if key == "model":
             model = raw

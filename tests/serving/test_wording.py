@@ -52,3 +52,18 @@ def test_an_effect_survives_the_pyfunc_answers_record():
     for effect in effects:
         record = effect.as_dict()
         assert effect_from_record(record) == effect
+
+
+def test_a_track_record_is_named_as_earlier_decisions_of_its_group():
+    state = FieldEffect("record:respondent", "violation in 84% of 312 earlier decisions", 0.05)
+    assert reason_sentence(state, "violation", LABELS) == (
+        "The earlier record of cases with the same respondent state (violation in 84% of 312 "
+        "earlier decisions) raises the estimated probability of 'violation' by 5.0 points, "
+        "against the average of past cases."
+    )
+    court = FieldEffect("record:court", "violation in 60% of 900 earlier decisions", -0.01)
+    assert reason_sentence(court, "violation", LABELS).startswith("The court's earlier record (")
+    bench = FieldEffect("panel:issueArea", "earlier votes for petitioner_wins: CThomas 38%", 0.02)
+    assert reason_sentence(bench, "petitioner_wins", {"issueArea": "SCDB issueArea"}).startswith(
+        "The sitting members' earlier votes in cases with the same SCDB issueArea (earlier votes"
+    )
