@@ -104,7 +104,7 @@ def test_a_claimant_pastes_facts_and_sees_the_estimate_reasons_and_precedents(
     assert bars.endswith("%")
     assert "uncertainty ±" in page.inner_text(".bars")
     assert "later cases" in page.inner_text(".track >> nth=0")
-    assert "calibrated on (no violation 50%, violation 50%)" in page.inner_text("#class-mix")
+    assert "calibrated on (no violation 50%, violation found 50%)" in page.inner_text("#class-mix")
     # Their own text, with what moved the estimate marked in place.
     assert page.locator(".own-text mark").count() >= 1
     assert page.locator(".reasons li").count() >= 1

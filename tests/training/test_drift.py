@@ -73,7 +73,8 @@ def test_drift_reads_what_the_server_recorded_with_each_prediction(home, train_s
     records = train_slice.records[:40]
     with TestClient(create_app(settings)) as client:
         for record in records:
-            body = {"text": record.text, "fields": {"respondent": record.inputs["respondent"]}}
+            fields = {"respondent": record.inputs["respondent"]}
+            body = {"text": record.text, "fields": fields, "explain": False}
             assert client.post("/v1/predict", json=body).status_code == 200
     observed = ObservationStore(settings.resolved_oversight_url).since("echr", before)
     assert len(observed) == len(records)
