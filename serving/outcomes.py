@@ -18,6 +18,7 @@ from casecast.data.schema import TEXT_COLUMN
 from casecast.data.sections import stated_particulars
 from casecast.models.card import OutcomeModelCard
 from casecast.models.outcome import Effect, FieldEffect
+from casecast.models.outcome.articles import scale_articles
 from casecast.models.oversight import text_sha256
 from casecast.models.pyfunc import OutcomeAnswer, outcomes_of, read_answers
 from casecast.models.registry import (
@@ -149,9 +150,14 @@ class OutcomeService:
         )
         shown = restate(answer.probabilities, trained, mix)
         label = max(shown, key=shown.__getitem__)
-        articles = answer.articles
+        articles = list(answer.articles)
+        outcome = getattr(estimator, "article_class_", None)
+        if articles and getattr(estimator, "articles_given_outcome_", False) and outcome:
+            # An article's probability is P(article | violation) times the violation's.
+            before = answer.probabilities[str(outcome)]
+            articles = scale_articles(articles, shown[str(outcome)] / max(before, 1e-12))
         if label != answer.label:  # the articles follow the outcome decided at this mix
-            articles = estimator.articles_agree(list(articles), label)
+            articles = estimator.articles_agree(articles, label)
         restated = replace(
             answer, label=label, probability=shown[label], probabilities=shown, articles=articles
         )

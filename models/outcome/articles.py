@@ -27,7 +27,8 @@ class ArticleEstimate:
 
 class ArticleHeads(BaseEstimator):
     """One logistic regression per article with at least ``min_cases`` cases (and at least
-    five without), each with the cut-off of best F1 chosen out of ``n_folds`` folds.
+    five without), each with the cut-off of best F1 chosen out of ``n_folds`` folds. The
+    outcome model fits them on the cases found in violation: P(article | violation).
 
     ``folds(has, n_folds)`` gives the folds (the stack's, so the seed is shared).
     """
@@ -97,13 +98,39 @@ class ArticleHeads(BaseEstimator):
         )
 
 
+def scale_articles(estimates: Sequence[ArticleEstimate], factor: float) -> list[ArticleEstimate]:
+    """Each article's probability times ``factor`` (a head's P(article | violation) times the
+    probability of a violation); the calls, made on the heads' own scale, stay."""
+    return [replace(e, probability=round(min(1.0, e.probability * factor), 4)) for e in estimates]
+
+
+def answer_articles(
+    heads: Sequence[Sequence[ArticleEstimate]],
+    proba: np.ndarray,
+    classes: Sequence[Any],
+    article_class: Any,
+    given_outcome: bool,
+) -> list[list[ArticleEstimate]]:
+    """The article estimates an answer gives: heads of P(article | violation) times each
+    case's violation probability (``given_outcome``), agreeing with the outcome decided."""
+    decided = [classes[i] for i in proba.argmax(axis=1)]
+    if given_outcome and article_class is not None:
+        outcome = proba[:, list(classes).index(article_class)]
+        heads = [scale_articles(row, p) for row, p in zip(heads, outcome, strict=True)]
+    return [
+        agree_with_verdict(row, str(label) == str(article_class), article_class)
+        for row, label in zip(heads, decided, strict=True)
+    ]
+
+
 def agree_with_verdict(
-    estimates: Sequence[ArticleEstimate], violation: bool
+    estimates: Sequence[ArticleEstimate], violation: bool, article_class: Any = True
 ) -> list[ArticleEstimate]:
     """One answer, not two that contradict each other: a case decided as a violation names
     at least its most probable article (a violation judgment always names one), and a case
-    decided as none names no article; every article keeps its probability."""
-    if not estimates:
+    decided as none names no article; every article keeps its probability. A model that
+    knows no outcome the articles go with (``article_class`` None) leaves them as they are."""
+    if not estimates or article_class is None:
         return list(estimates)
     if not violation:
         return [replace(e, predicted=False) for e in estimates]

@@ -26,11 +26,16 @@ from casecast.features.embedding import SentenceEmbedder
 from casecast.features.pooling import pool
 from casecast.models.class_mix import ClassMix
 from casecast.models.outcome.allowed import AllowedOutcomes
-from casecast.models.outcome.articles import ArticleEstimate, ArticleHeads, agree_with_verdict
+from casecast.models.outcome.articles import (
+    ArticleEstimate,
+    ArticleHeads,
+    agree_with_verdict,
+    answer_articles,
+)
 from casecast.models.outcome.calibration import TemperatureCalibrator, latest_holdout, time_order
 from casecast.models.outcome.cases import CasePreparer, PreparedCases, input_frame
 from casecast.models.outcome.explain import Effect, OcclusionExplainer
-from casecast.models.outcome.features import CaseFeatures, CaseMatrices
+from casecast.models.outcome.features import CaseFeatures, CaseMatrices, record_fields
 from casecast.models.outcome.stack import StackedCaseClassifier
 
 # Bumped when a fitted model's attributes change meaning: a model pickled by another format
@@ -87,7 +92,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         tree_params: Mapping[str, Any] | None = None,
         char_features: int = 200_000,
         char_C: float = 4.0,
-        article_C: float = 16.0,
+        article_C: float = 32.0,
         use_embeddings: bool = True,
         language: str = "en",
         stemmer: str | None = None,
@@ -186,12 +191,16 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             self.articles_ = None
             self.article_class_ = None
             if articles is not None:
-                self.articles_ = ArticleHeads(
-                    C=self.article_C, random_state=self.random_state, n_jobs=self.n_jobs
-                ).fit(matrices.text, articles, self.stack_.folds)
-                # The outcome of the cases that name articles (ECHR: violation).
+                # The outcome of the cases that name articles (ECHR: violation). The heads
+                # learn which articles such a case names, P(article | that outcome), on its
+                # cases alone; an article's probability is that times the outcome's.
                 named = [label for label, found in zip(labels, articles, strict=True) if found]
                 self.article_class_ = max(set(named), key=named.count) if named else None
+                rows = np.flatnonzero(labels == self.article_class_)
+                self.articles_ = ArticleHeads(
+                    C=self.article_C, random_state=self.random_state, n_jobs=self.n_jobs
+                ).fit(matrices.text[rows], [articles[int(i)] for i in rows], self.stack_.folds)
+                self.articles_given_outcome_ = True
         self.n_features_in_ = frame.shape[1]
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.format_version_ = FORMAT_VERSION
@@ -281,11 +290,13 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
             reasons = [explainer.explain(cases, i, proba[i], top_k) for i in range(len(proba))]
         articles = None
         if self.articles_:
-            decided = self.classes_[proba.argmax(axis=1)]
-            articles = [
-                self.articles_agree(row, label)
-                for row, label in zip(self.articles_.predict(matrices.text), decided, strict=True)
-            ]
+            articles = answer_articles(
+                self.articles_.predict(matrices.text),
+                proba,
+                list(self.classes_),
+                getattr(self, "article_class_", None),
+                getattr(self, "articles_given_outcome_", False),
+            )
         case_vectors = pool(cases.vectors, cases.dimension, ("mean",)) if vectors else None
         return OutcomeDetails(proba, reasons, articles, case_vectors)
 
@@ -311,9 +322,7 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
     def articles_agree(self, estimates: list[ArticleEstimate], label: Any) -> list[ArticleEstimate]:
         """A case's article estimates made to agree with the outcome decided for it."""
         article_class = getattr(self, "article_class_", None)
-        if article_class is None:
-            return estimates
-        return agree_with_verdict(estimates, str(label) == str(article_class))
+        return agree_with_verdict(estimates, str(label) == str(article_class), article_class)
 
     @property
     def embedder_(self) -> SentenceEmbedder:
@@ -379,17 +388,8 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
 
     def _frame(self, X: Any) -> pd.DataFrame:
         # Fields a record is kept by are read even where no learner reads them as such.
-        categorical = (*self.categorical, *self._record_fields())
+        categorical = (*self.categorical, *record_fields(self.track_record, self))
         return input_frame(X, categorical, self.numeric)
-
-    def _record_fields(self) -> list[str]:
-        rule = self.track_record or {}
-        panel = rule.get("panel") or {}
-        named = [f for key in [*rule.get("keys", []), *panel.get("keys", [])] for f in key]
-        if panel.get("seats"):
-            named.append(panel["seats"])
-        known = {*self.categorical, *self.numeric}
-        return sorted({f for f in named if f not in known})
 
     @property
     def _balanced(self) -> bool:

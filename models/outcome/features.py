@@ -304,3 +304,15 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
 def _fit_vectorizer(vectorizer: Any, documents: list[str]) -> tuple[Any, sparse.csr_matrix]:
     """``fit_transform`` (one pass over the documents, not two), returning the fitted copy."""
     return vectorizer, vectorizer.fit_transform(documents)
+
+
+def record_fields(track_record: Mapping[str, Any] | None, model: Any) -> list[str]:
+    """The fields a track record is kept by that ``model`` (its ``categorical`` and
+    ``numeric``) does not read already: read for the records alone."""
+    rule = track_record or {}
+    panel = rule.get("panel") or {}
+    named = [f for key in [*rule.get("keys", []), *panel.get("keys", [])] for f in key]
+    if panel.get("seats"):
+        named.append(panel["seats"])
+    known = {*model.categorical, *model.numeric}
+    return sorted({f for f in named if f not in known})

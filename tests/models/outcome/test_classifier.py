@@ -111,17 +111,21 @@ def test_article_heads_give_a_probability_and_a_call_per_article(fitted, frame_a
     assert answers is not None and len(answers) == 40
     decided = fitted.classes_[details.probabilities.argmax(axis=1)]
     assert fitted.article_class_ == "violation" and {"violation", "no_violation"} <= set(decided)
-    for answer, label in zip(answers, decided, strict=True):
+    # The heads estimate P(article | violation), fitted on the violation cases alone.
+    given = heads.predict(fitted.features_.transform(fitted.prepare(frame[120:160])).text)
+    violation = details.probabilities[:, list(fitted.classes_).index("violation")]
+    for answer, conditional, label, p in zip(answers, given, decided, violation, strict=True):
         assert [a.article for a in answer] == heads.labels_
-        over = [a.probability >= t for a, t in zip(answer, heads.thresholds_, strict=True)]
-        assert all(0 <= a.probability <= 1 for a in answer)
+        for a, c in zip(answer, conditional, strict=True):  # P(article) = P(a | v) P(v)
+            assert a.probability == pytest.approx(c.probability * p, abs=2e-4)
         called = [a.predicted for a in answer]
+        over = [c.predicted for c in conditional]  # each head's threshold, on its own scale
         if label == "no_violation":  # the answer agrees with its verdict: no article
             assert not any(called)
         elif any(over):
             assert called == over
         else:  # a violation names at least its likeliest article
-            likeliest = max(range(len(answer)), key=lambda i: answer[i].probability)
+            likeliest = max(range(len(answer)), key=lambda i: conditional[i].probability)
             assert called == [i == likeliest for i in range(len(answer))]
 
 
