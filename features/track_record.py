@@ -27,8 +27,6 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-MISSING = ""  # a group key with no value: the case is in no group of that kind
-
 
 @dataclass(frozen=True)
 class RecordValue:
@@ -36,7 +34,6 @@ class RecordValue:
 
     rates: np.ndarray  # per class, shrunk
     cases: int  # earlier decisions of the group within the window (unweighted)
-    weight: float  # their weights' sum (what the shrinkage compares with)
     first: float | None  # the earliest and latest times counted
     last: float | None
 
@@ -55,11 +52,25 @@ def _key_values(value: Any, separator: str | None) -> list[str]:
     return [text]
 
 
-def group_name(fields: Sequence[str]) -> str:
-    return "+".join(fields) if fields else "court"
+def record_name(kind: str, fields: Sequence[str]) -> str:
+    """A kind of record's name, its feature names' prefix: ``record:respondent``,
+    ``panel:issueArea+lcDispositionDirection``, ``record:court`` (the whole court)."""
+    return f"{kind}:{'+'.join(fields) if fields else 'court'}"
 
 
-class TrackRecord(TransformerMixin, BaseEstimator):
+class _Records(TransformerMixin, BaseEstimator):
+    """What both kinds of record share: their kinds of group, named."""
+
+    kind = ""
+    groups_: list[tuple[str, ...]]
+
+    def group_names(self) -> list[str]:
+        """Each kind of group's name, in the order of ``keys``."""
+        check_is_fitted(self, "groups_")
+        return [record_name(self.kind, fields) for fields in self.groups_]
+
+
+class TrackRecord(_Records):
     """The class rates of earlier decisions, per group of cases sharing ``keys``' fields.
 
     ``keys``: the groups, each a sequence of field names (an empty one: the whole court).
@@ -67,6 +78,8 @@ class TrackRecord(TransformerMixin, BaseEstimator):
     several values (a case against two states counts in both records, and its record sums
     theirs). Fitted on decisions (their fields and outcomes); ``add`` appends newer ones.
     """
+
+    kind = "record"
 
     def __init__(
         self,
@@ -170,17 +183,17 @@ class TrackRecord(TransformerMixin, BaseEstimator):
         keys = self._keys_of(values) if self.groups_[group] else [()]
         found = [self.counts_[group][k] for k in keys if k in self.counts_[group]]
         if not found:
-            return RecordValue(prior, 0, 0.0, None, None)
+            return RecordValue(prior, 0, None, None)
         counts = np.sum(found, axis=0)  # (times, classes)
         weighted = weights @ counts
         total = float(weighted.sum())
         rates = (weighted + self.shrinkage * prior) / (total + self.shrinkage)
         counted = np.flatnonzero((weights > 0) & (counts.sum(axis=1) > 0))
         if not len(counted):
-            return RecordValue(prior, 0, 0.0, None, None)
+            return RecordValue(prior, 0, None, None)
         cases = int(counts[counted].sum())
         first, last = float(self.times_[counted[0]]), float(self.times_[counted[-1]])
-        return RecordValue(rates, cases, total, first, last)
+        return RecordValue(rates, cases, first, last)
 
     def _prior(self, group: int, values: Sequence[Any], weights: np.ndarray) -> np.ndarray:
         """What a group's rates shrink toward: its first field's own record where that is a
@@ -224,24 +237,14 @@ class TrackRecord(TransformerMixin, BaseEstimator):
         return pd.to_numeric(X[self.time_column], errors="coerce").to_numpy(float)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        check_is_fitted(self, "groups_")
         shown = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
         names: list[str] = []
-        for fields in self.groups_:
-            name = group_name(fields)
-            names += [f"record:{name}={c}" for c in shown] + [f"record:{name}:log_cases"]
+        for name in self.group_names():
+            names += [f"{name}={c}" for c in shown] + [f"{name}:log_cases"]
         return np.asarray(names, dtype=object)
 
-    def group_columns(self, group: int) -> np.ndarray:
-        """Positions of one kind of group's columns among ``get_feature_names_out``."""
-        prefix = f"record:{group_name(self.groups_[group])}"
-        names = self.get_feature_names_out()
-        return np.flatnonzero(
-            [n.startswith(prefix + "=") or n == prefix + ":log_cases" for n in names]
-        )
 
-
-class PanelRecord(TransformerMixin, BaseEstimator):
+class PanelRecord(_Records):
     """The members who decide a case together, described by their own earlier votes.
 
     Fitted on votes (one row per member per decision: ``member_column``, ``seat_column`` naming
@@ -251,6 +254,8 @@ class PanelRecord(TransformerMixin, BaseEstimator):
     value is unknown. Per kind of group: the mean, lowest and highest shrunk rate of voting
     for the positive outcome among the bench, and the share of members above one half.
     """
+
+    kind = "panel"
 
     def __init__(
         self,
@@ -332,17 +337,11 @@ class PanelRecord(TransformerMixin, BaseEstimator):
         return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        check_is_fitted(self, "groups_")
         return np.asarray(
             [
-                f"panel:{group_name(g)}:{stat}"
-                for g in self.groups_
+                f"{name}:{stat}"
+                for name in self.group_names()
                 for stat in ("mean", "lowest", "highest", "share_above_half")
             ],
             dtype=object,
         )
-
-    def group_columns(self, group: int) -> np.ndarray:
-        names = self.get_feature_names_out()
-        prefix = f"panel:{group_name(self.groups_[group])}:"
-        return np.flatnonzero([n.startswith(prefix) for n in names])

@@ -5,8 +5,9 @@ whose train/dev files were balanced by their authors); later years come in other
 thirds and more violations). Per data set the service answers for the mix it was trained
 for, for one a data scientist sets (``violation=0.66``), or for the one estimated from its
 own recent predictions (their decisions, by the model's decision rates on its temporal
-hold-out: no labels), restating every probability by Bayes' rule and deciding the class
-most probable at that mix. Every answer says which mix it answers for.
+hold-out: no labels); the model restates every probability for it by Bayes' rule
+(``CaseOutcomeClassifier.at_class_mix``) and the class most probable at that mix is
+decided. Every answer says which mix it answers for.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from casecast.models.class_mix import MAX_MIX_ERROR, parse_class_mix, reweight
+from casecast.models.class_mix import MAX_MIX_ERROR, parse_class_mix
 
 TRAINED, ESTIMATED = "trained", "estimated"
 log = logging.getLogger("casecast.serving")
@@ -106,16 +107,3 @@ class ClassMixPolicy:
             return ServedMix(trained, "trained", len(rows), error, note)
         shares = dict(zip(classes, map(float, estimate.shares), strict=True))
         return ServedMix(shares, "estimated", len(rows), error)
-
-
-def restate(
-    probabilities: Mapping[str, float], trained: Mapping[str, float], mix: ServedMix
-) -> dict[str, float]:
-    """Probabilities (for the ``trained`` mix) restated for ``mix``, by Bayes' rule."""
-    classes = list(probabilities)
-    restated = reweight(
-        np.array([[probabilities[c] for c in classes]]),
-        np.array([trained[c] for c in classes]),
-        np.array([mix.shares[c] for c in classes]),
-    )[0]
-    return dict(zip(classes, map(float, restated), strict=True))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
@@ -18,7 +19,7 @@ from casecast.data.schema import TEXT_COLUMN
 from casecast.data.sections import stated_particulars
 from casecast.models.card import OutcomeModelCard
 from casecast.models.outcome import Effect, FieldEffect
-from casecast.models.outcome.articles import scale_articles
+from casecast.models.outcome.articles import articles_at
 from casecast.models.oversight import text_sha256
 from casecast.models.pyfunc import OutcomeAnswer, outcomes_of, read_answers
 from casecast.models.registry import (
@@ -41,7 +42,7 @@ from casecast.models.run_contract import (
 )
 from casecast.serving import schemas
 from casecast.serving.access import Principal
-from casecast.serving.class_mix import TRAINED, ClassMixPolicy, ServedMix, restate
+from casecast.serving.class_mix import TRAINED, ClassMixPolicy, ServedMix
 from casecast.serving.errors import InvalidInputError, NotFoundError
 from casecast.serving.limits import check_case_text
 from casecast.serving.metrics import ServiceMetrics
@@ -143,21 +144,14 @@ class OutcomeService:
         mix = self.mix.mix(loaded.info.version, estimator) if estimator is not None else None
         if estimator is None or mix is None or mix.source == "trained":
             return answer, mix
-        trained = dict(
-            zip(
-                answer.probabilities, map(float, estimator.calibration_.reference_mix_), strict=True
-            )
-        )
-        shown = restate(answer.probabilities, trained, mix)
+        classes = [str(c) for c in estimator.classes_]
+        restated_row = estimator.at_class_mix(
+            np.array([[answer.probabilities[c] for c in classes]]),
+            [mix.shares[c] for c in classes],
+        )[0]
+        shown = dict(zip(classes, map(float, restated_row), strict=True))
         label = max(shown, key=shown.__getitem__)
-        articles = list(answer.articles)
-        outcome = getattr(estimator, "article_class_", None)
-        if articles and getattr(estimator, "articles_given_outcome_", False) and outcome:
-            # An article's probability is P(article | violation) times the violation's.
-            before = answer.probabilities[str(outcome)]
-            articles = scale_articles(articles, shown[str(outcome)] / max(before, 1e-12))
-        if label != answer.label:  # the articles follow the outcome decided at this mix
-            articles = estimator.articles_agree(articles, label)
+        articles = articles_at(estimator, answer.articles, answer.probabilities, shown, label)
         restated = replace(
             answer, label=label, probability=shown[label], probabilities=shown, articles=articles
         )

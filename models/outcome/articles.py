@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -121,6 +121,25 @@ def answer_articles(
         agree_with_verdict(row, str(label) == str(article_class), article_class)
         for row, label in zip(heads, decided, strict=True)
     ]
+
+
+def articles_at(
+    model: Any,
+    estimates: Sequence[ArticleEstimate],
+    probabilities: Mapping[str, float],
+    restated: Mapping[str, float],
+    label: Any,
+) -> list[ArticleEstimate]:
+    """A case's article estimates, as ``model`` (an outcome model) gave them for its own
+    ``probabilities``, for the probabilities ``restated`` (another class mix) and the outcome
+    ``label`` decided there: an article's probability follows its outcome's, and the calls
+    agree with ``label``."""
+    article_class = getattr(model, "article_class_", None)
+    found = list(estimates)
+    if found and article_class is not None and getattr(model, "articles_given_outcome_", False):
+        before = probabilities[str(article_class)]
+        found = scale_articles(found, restated[str(article_class)] / max(before, 1e-12))
+    return agree_with_verdict(found, str(label) == str(article_class), article_class)
 
 
 def agree_with_verdict(

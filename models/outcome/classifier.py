@@ -29,7 +29,6 @@ from casecast.models.outcome.allowed import AllowedOutcomes
 from casecast.models.outcome.articles import (
     ArticleEstimate,
     ArticleHeads,
-    agree_with_verdict,
     answer_articles,
 )
 from casecast.models.outcome.calibration import TemperatureCalibrator, latest_holdout, time_order
@@ -318,11 +317,6 @@ class CaseOutcomeClassifier(ClassifierMixin, BaseEstimator):
         """
         preparer = getattr(self, "preparer_", None) or self._preparer().fit()
         return preparer.transform(self._frame(X), progress, on_total)
-
-    def articles_agree(self, estimates: list[ArticleEstimate], label: Any) -> list[ArticleEstimate]:
-        """A case's article estimates made to agree with the outcome decided for it."""
-        article_class = getattr(self, "article_class_", None)
-        return agree_with_verdict(estimates, str(label) == str(article_class), article_class)
 
     @property
     def embedder_(self) -> SentenceEmbedder:

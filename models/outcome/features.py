@@ -142,8 +142,8 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
             numeric
         )
         self.numeric_scaler_ = StandardScaler().fit(self.numeric_imputer_.transform(numeric))
-        self._fit_records(cases, y, panel_votes)
-        matrices = self.transform(cases, text_matrix, paragraph_matrix, char_matrix)
+        records = self._fit_records(cases, y, panel_votes)
+        matrices = self.transform(cases, text_matrix, paragraph_matrix, char_matrix, records)
         # The average training case's fields: what a field's effect is measured against.
         self.structured_mean_ = matrices.structured.mean(axis=0)
         return matrices
@@ -154,8 +154,10 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         text: sparse.spmatrix | None = None,
         paragraphs: sparse.spmatrix | None = None,
         characters: sparse.spmatrix | None = None,
+        records: np.ndarray | None = None,
     ) -> CaseMatrices:
-        """The matrices of ``cases``; text matrices already vectorised may be passed in."""
+        """The matrices of ``cases``; text matrices already vectorised, and the records
+        already computed (unscaled), may be passed in."""
         check_is_fitted(self, "text_vectorizer_")
         texts = cases.texts()
         if text is None:
@@ -177,7 +179,11 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         # Scaled numbers and records, raw one-hot columns (scaling a rare category to unit
         # variance would give it the weight of a common one).
         structured = np.hstack(
-            [self.numeric_scaler_.transform(numeric), self._records(cases), categorical.toarray()]
+            [
+                self.numeric_scaler_.transform(numeric),
+                self._records(cases, records),
+                categorical.toarray(),
+            ]
         ).astype(np.float64)
         return CaseMatrices(
             text=sparse.csr_matrix(text),
@@ -208,14 +214,11 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         """Each kind of record's name (``record:respondent``, ``panel:issueArea``) and its
         columns' positions in the structured block."""
         names = self.structured_names()
-        groups: list[tuple[str, np.ndarray]] = []
-        for record in self.record_models():
-            for fields in record.groups_:
-                prefix = f"{'panel' if isinstance(record, PanelRecord) else 'record'}:"
-                name = prefix + ("+".join(fields) or "court")
-                columns = np.flatnonzero([n.startswith((name + "=", name + ":")) for n in names])
-                groups.append((name, columns))
-        return groups
+        return [
+            (name, np.flatnonzero([n.startswith((name + "=", name + ":")) for n in names]))
+            for record in self.record_models()
+            for name in record.group_names()
+        ]
 
     def describe_records(
         self, row: pd.Series, predicted: int, classes: Sequence[Any] = ()
@@ -229,25 +232,24 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         group = getattr(self, "track_record_", None)
         if group is not None:
             label = group.classes_[predicted]
-            for position, fields in enumerate(group.groups_):
+            for position, name in enumerate(group.group_names()):
+                fields = group.groups_[position]
                 value = group.record(position, [row.get(f) for f in fields], when)
                 years = f", {value.first:.0f}–{value.last:.0f}" if value.first is not None else ""
-                described["record:" + ("+".join(fields) or "court")] = (
+                described[name] = (
                     f"{label} in {value.rates[predicted]:.0%} of {value.cases} earlier "
                     f"decisions{years}"
                 )
         panel = getattr(self, "panel_record_", None)
         if panel is not None:
-            for position, fields in enumerate(panel.groups_):
+            for position, name in enumerate(panel.group_names()):
                 rates = panel.member_rates(position, row)
                 shown = ", ".join(
                     f"{member} {value.rates[1]:.0%}"
                     for member, value in sorted(rates.items(), key=lambda m: m[1].rates[1])
                 )
                 positive = classes[-1] if len(classes) else "the positive outcome"
-                described["panel:" + ("+".join(fields) or "court")] = (
-                    f"earlier votes for {positive}: {shown}"
-                )
+                described[name] = f"earlier votes for {positive}: {shown}"
         return described
 
     def add_decisions(self, inputs: pd.DataFrame, y: Sequence[Any] | np.ndarray) -> None:
@@ -257,7 +259,10 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         if record is not None:
             record.add(inputs, y)
 
-    def _fit_records(self, cases: PreparedCases, y: Any, panel_votes: pd.DataFrame | None) -> None:
+    def _fit_records(
+        self, cases: PreparedCases, y: Any, panel_votes: pd.DataFrame | None
+    ) -> np.ndarray | None:
+        """Fit the records and their scaler; the training cases' records, unscaled."""
         rule = dict(self.track_record or {})
         time = self.time_column or "year"
         common = {k: rule[k] for k in ("window", "half_life", "shrinkage") if k in rule}
@@ -274,15 +279,19 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
                 keys=panel.get("keys", [[]]), seat_column=panel["seats"], time_column=time, **common
             ).fit(votes)
         parts = [r.transform(cases.inputs) for r in self.record_models()]
-        fitted = np.hstack(parts) if parts else np.zeros((len(cases), 0))
-        self.record_scaler_ = StandardScaler().fit(fitted) if parts else None
+        fitted = np.hstack(parts) if parts else None
+        self.record_scaler_ = StandardScaler().fit(fitted) if fitted is not None else None
+        return fitted
 
-    def _records(self, cases: PreparedCases) -> np.ndarray:
+    def _records(self, cases: PreparedCases, computed: np.ndarray | None = None) -> np.ndarray:
+        """The scaled records of ``cases`` (``computed``: already computed, unscaled)."""
         records = self.record_models()
         scaler = getattr(self, "record_scaler_", None)
         if not records or scaler is None:
             return np.zeros((len(cases), 0))
-        return scaler.transform(np.hstack([r.transform(cases.inputs) for r in records]))
+        if computed is None:
+            computed = np.hstack([r.transform(cases.inputs) for r in records])
+        return scaler.transform(computed)
 
     def field_columns(self, field: str) -> np.ndarray:
         """Positions of one input field's columns in the structured block."""
